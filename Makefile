@@ -1,0 +1,94 @@
+# Coach Partenariat — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+RASA        := $(VENV)/bin/rasa
+MODEL       := models/coach.tar.gz
+# Python 3.10 (rasa 3.6 does not run on 3.11+): on the PATH, else from pyenv.
+PYTHON310   ?= $(shell command -v python3.10 2>/dev/null || ls -d $(HOME)/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
+
+export RASA_PORT    ?= 5005
+export ACTIONS_PORT ?= 5055
+export WEB_PORT     ?= 8000
+export LEADS_DB_URL ?= sqlite:///var/leads.sqlite3
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONDONTWRITEBYTECODE := 1
+
+# Everything the model depends on: a change here retrains, nothing else does.
+MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+                nlu_components/text_normalizer.py bot/text.py
+
+.PHONY: help install run shell train test test-data test-unit test-stories test-e2e nlu-eval lock clean chromium
+
+help:
+	@echo "make run    — installe ce qui manque, entraîne si besoin, lance le bot et la page de démo"
+	@echo "make shell  — discuter avec le bot dans le terminal"
+	@echo "make test   — toutes les vérifications (données, tests, conversations de test, navigateur)"
+	@echo "make train  — entraîner seulement"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements.lock pyproject.toml
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "Python 3.10 est introuvable : installez-le (par exemple « pyenv install 3.10.13 » ou « apt-get install python3.10 python3.10-venv »), puis relancez make."; \
+	  exit 1; fi
+	@echo "==> Installation de l'environnement Python 3.10 dans $(VENV)/ (environ 3 minutes la première fois)…"
+	@[ -x $(PY) ] || $(PYTHON310) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade 'pip==24.2'
+	@$(PY) -m pip install --progress-bar on -r requirements.txt -c requirements.lock
+	@$(PY) -m pip install --quiet --no-deps -e .
+	@$(PY) -m pip check
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(VENV)/.installed $(MODEL_INPUTS)
+	@echo "==> Entraînement du modèle (environ 2 à 3 minutes)…"
+	@$(RASA) train --fixed-model-name coach --out models
+	@touch $@
+
+run: $(MODEL)
+	@bash scripts/run.sh
+
+shell: $(MODEL)
+	@bash scripts/shell.sh
+
+# Browser for the widget tests: Debian's chromium (Playwright cannot download its own here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "==> Installation de chromium (paquet Debian)…"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+test: test-data test-unit test-stories test-e2e
+
+test-data: $(VENV)/.installed
+	@echo "==> Validation des données Rasa"
+	@$(RASA) data validate --fail-on-warnings
+
+test-unit: $(VENV)/.installed
+	@echo "==> Tests Python (cœur, actions, leads)"
+	@$(PY) -m pytest -q -m "not e2e"
+
+test-stories: $(MODEL)
+	@echo "==> Conversations de test (tests/test_stories.yml)"
+	@$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	   --fail-on-prediction-errors --out results/stories
+
+test-e2e: $(MODEL) chromium
+	@echo "==> Tests de bout en bout (serveurs réels, navigateur)"
+	@$(PY) -m pytest -q -m e2e
+
+# NLU pipeline comparison (docs/nlu-evaluation.md): ~20 minutes on 2 cores.
+nlu-eval: $(VENV)/.installed
+	@bash scripts/nlu_eval.sh
+
+lock: $(VENV)/.installed
+	@{ echo '# Full resolved environment (pip freeze), used as constraints by `make`. Regenerate with `make lock`.'; \
+	  $(PY) -m pip freeze --exclude-editable; } > requirements.lock
+
+clean:
+	rm -rf models results .pytest_cache

@@ -1,0 +1,56 @@
+"""What every action needs: the session state from slots, and a `Reply` sent to the visitor."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict, List
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.coaching import Coach, SessionState
+from bot.replies import Reply
+from bot.text import is_too_long
+
+STEP_SLOT = "coaching_step"
+STATUS_SLOT = "coaching_status"
+
+
+@lru_cache(maxsize=1)
+def coach() -> Coach:
+    """One Coach per process: the content file is read and validated once, at first use."""
+    return Coach()
+
+
+def session_state(tracker: Tracker) -> SessionState:
+    return SessionState.from_slots(tracker.get_slot(STEP_SLOT), tracker.get_slot(STATUS_SLOT))
+
+
+def session_events(before: SessionState, after: SessionState) -> List[Dict[str, Any]]:
+    events = []
+    if after.last_step != before.last_step:
+        events.append(SlotSet(STEP_SLOT, float(after.last_step)))
+    if after.status != before.status:
+        events.append(SlotSet(STATUS_SLOT, after.status))
+    return events
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> None:
+    """One bubble per message, the buttons (and any custom payload) under the last one."""
+    if is_too_long(latest_text(tracker)):
+        reply = coach().line("too_long").then(reply)
+    buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+    last = len(reply.messages) - 1
+    for index, message in enumerate(reply.messages):
+        if index == last:
+            dispatcher.utter_message(text=message, buttons=buttons, json_message=reply.custom)
+        else:
+            dispatcher.utter_message(text=message)

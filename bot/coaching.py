@@ -1,0 +1,171 @@
+"""The guided coaching session and the direct answers, as plain Python.
+
+The conversation state the session needs is small and explicit (`SessionState`): which step the
+visitor last saw and whether the session runs, is paused or is over. Each method takes the state
+and returns Marc's `Reply` plus the new state, so the Rasa actions only carry state in and out
+of slots, and tests can play a whole session without Rasa.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable, Optional, Sequence
+
+from bot.knowledge import Knowledge, Topic, load_knowledge
+from bot.replies import Button, Reply
+
+IDLE = "idle"              # no guided session started
+IN_PROGRESS = "in_progress"
+PAUSED = "paused"          # the visitor said stop; "on reprend" resumes
+FINISHED = "finished"
+STATUSES = (IDLE, IN_PROGRESS, PAUSED, FINISHED)
+
+TOPIC_INTENT_PREFIX = "ask_"
+
+
+@dataclass(frozen=True)
+class SessionState:
+    last_step: int = -1      # index of the last step shown; -1 before the first one
+    status: str = IDLE
+
+    @classmethod
+    def from_slots(cls, last_step: Optional[float], status: Optional[str]) -> "SessionState":
+        step = int(last_step) if last_step is not None else -1
+        return cls(last_step=step, status=status if status in STATUSES else IDLE)
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in (IN_PROGRESS, PAUSED)
+
+
+def topic_for_intent(intent: Optional[str]) -> Optional[str]:
+    """`ask_pillars` → `pillars`; anything else → None."""
+    if intent and intent.startswith(TOPIC_INTENT_PREFIX):
+        return intent[len(TOPIC_INTENT_PREFIX):]
+    return None
+
+
+# Replies that do not move the session: intent → (line in content.yml, buttons under it).
+SMALL_TALK = {
+    "want_to_ask": ("want_to_ask", ()),
+    "thanks": ("thanks", ("coaching", "diagnostic", "question")),
+    "bot_challenge": ("bot_challenge", ("coaching", "question")),
+    "ask_marc_deal": ("marc_deal", ("coaching", "question")),
+    "why_asked": ("why_asked_idle", ("diagnostic", "question")),
+    "request_contact": ("contact_info", ("question",)),
+    "out_of_scope": ("out_of_scope", ("coaching", "diagnostic", "question")),
+}
+
+
+
+class Coach:
+    """Marc's coaching session over the knowledge file."""
+
+    def __init__(self, knowledge: Optional[Knowledge] = None, diagnostic_available: bool = True):
+        self.k = knowledge or load_knowledge()
+        self.diagnostic_available = diagnostic_available
+
+    # -- building blocks -------------------------------------------------------------------
+    def _buttons(self, keys: Iterable[str]) -> tuple[Button, ...]:
+        return tuple(
+            self.k.button(key) for key in keys
+            if key != "diagnostic" or self.diagnostic_available
+        )
+
+    def _topic_button(self, topic: Topic) -> Button:
+        return Button(topic.title, f"/{TOPIC_INTENT_PREFIX}{topic.key}")
+
+    def line(self, key: str, buttons: Sequence[str] = ()) -> Reply:
+        return Reply(self.k.line(key), self._buttons(buttons))
+
+    def menu(self) -> tuple[Button, ...]:
+        return self._buttons(self.k.menu)
+
+    def next_step_title(self, state: SessionState) -> Optional[str]:
+        index = state.last_step + 1
+        return self.k.steps[index].title if index < len(self.k.steps) else None
+
+    # -- greeting ----------------------------------------------------------------------------
+    def greet(self, state: SessionState) -> Reply:
+        if state.resumable:
+            prompt = self.k.resume_prompt.format(next_title=self.next_step_title(state) or "")
+            return Reply(self.k.line("greet_again") + (prompt,), self._buttons(("resume", "question", "restart")))
+        return Reply(self.k.line("greet"), self.menu())
+
+    # -- the guided session ------------------------------------------------------------------
+    def _show_step(self, index: int) -> tuple[Reply, SessionState]:
+        step = self.k.steps[index]
+        return Reply(step.messages, self._buttons(self.k.step_buttons)), SessionState(index, IN_PROGRESS)
+
+    def start(self, state: SessionState) -> tuple[Reply, SessionState]:
+        """Start the session, or pick it up where it stopped if one is under way."""
+        if state.resumable:
+            return self.continue_session(state)
+        return self._show_step(0)
+
+    def restart_session(self) -> tuple[Reply, SessionState]:
+        return self._show_step(0)
+
+    def continue_session(self, state: SessionState) -> tuple[Reply, SessionState]:
+        if state.status == IDLE:
+            reply, new_state = self._show_step(0)
+            return self.line("nothing_to_resume").then(reply), new_state
+        if state.status == FINISHED:
+            return self.line("session_already_done", ("coaching", "diagnostic", "question")), state
+        index = state.last_step + 1
+        if index >= len(self.k.steps):
+            return self.finish()
+        return self._show_step(index)
+
+    def finish(self) -> tuple[Reply, SessionState]:
+        reply = Reply(self.k.session_end_messages, self._buttons(self.k.session_end_buttons))
+        return reply, SessionState(len(self.k.steps) - 1, FINISHED)
+
+    def stop(self, state: SessionState) -> tuple[Reply, SessionState]:
+        if state.status == IN_PROGRESS:
+            return self.line("stop", ("resume", "question")), replace(state, status=PAUSED)
+        return self.line("stop_idle", ("question",)), state
+
+    # -- yes / no outside forms -------------------------------------------------------------
+    def affirm(self, state: SessionState) -> tuple[Reply, SessionState]:
+        """A plain "oui": go on with the session, or start it; after the end, offer what's next."""
+        if state.status == FINISHED:
+            return Reply(self.k.session_end_messages, self._buttons(self.k.session_end_buttons)), state
+        return self.start(state)
+
+    def deny(self, state: SessionState) -> Reply:
+        if state.resumable:
+            return self.line("deny_in_session", ("resume", "question", "stop"))
+        return Reply(self.k.line("deny_idle"), self.menu())
+
+    # -- direct answers ---------------------------------------------------------------------
+    def knows_topic(self, topic_key: Optional[str]) -> bool:
+        return topic_key in self.k.topics
+
+    def answer(self, topic_key: str, state: SessionState) -> Reply:
+        """Answer a question on the text, then offer to resume the session if one is under way."""
+        topic = self.k.topics[topic_key]
+        related = tuple(self._topic_button(self.k.topics[key]) for key in topic.related[:2])
+        if state.resumable:
+            prompt = self.k.resume_prompt.format(next_title=self.next_step_title(state) or "")
+            buttons = (self.k.button("resume"),) + related
+            return Reply(topic.messages + (prompt,), buttons)
+        buttons = related + self._buttons(("coaching", "diagnostic"))
+        return Reply(topic.messages + (self.k.after_answer_prompt,), buttons)
+
+    def clarify(self, candidate_intents: Sequence[str]) -> Reply:
+        """A message we are not sure of: offer the two likeliest topics rather than guess."""
+        topics = [
+            self.k.topics[key] for key in (topic_for_intent(i) for i in candidate_intents)
+            if key in self.k.topics
+        ][:2]
+        if topics:
+            buttons = tuple(self._topic_button(t) for t in topics) + (self.k.button("question"),)
+            return Reply(self.k.line("clarify"), buttons)
+        return Reply(self.k.line("clarify_generic"), self.menu())
+
+    def small_talk(self, intent: Optional[str], state: SessionState) -> Reply:
+        """The short reply to a small-talk intent; during a session, offer to resume it."""
+        line, buttons = SMALL_TALK.get(intent or "", ("clarify_generic", ("coaching", "question")))
+        if state.resumable and intent != "want_to_ask":
+            buttons = ("resume", "question", "stop")
+        return self.line(line, buttons)

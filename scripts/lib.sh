@@ -1,0 +1,71 @@
+# Shared by run.sh and shell.sh: start the action server, wait for HTTP readiness, clean up.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+mkdir -p var/log
+
+VENV=.venv
+MODEL=models/coach.tar.gz
+: "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${WEB_PORT:=8000}"
+export RASA_PORT ACTIONS_PORT WEB_PORT
+export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
+
+PIDS=()
+
+cleanup() {
+  trap - INT TERM EXIT
+  if ((${#PIDS[@]})); then
+    echo
+    echo "==> Arrêt des serveurs…"
+    kill "${PIDS[@]}" 2>/dev/null || true
+    wait "${PIDS[@]}" 2>/dev/null || true
+  fi
+}
+trap cleanup INT TERM EXIT
+
+port_in_use() {
+  "$VENV/bin/python" - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
+PY
+}
+
+require_free_port() {  # name port variable
+  if port_in_use "$2"; then
+    echo "Le port $2 ($1) est déjà occupé : arrêtez l'autre programme ou choisissez un autre port avec $3=…" >&2
+    exit 1
+  fi
+}
+
+wait_for_http() {  # name url timeout_seconds pid
+  local name=$1 url=$2 timeout=$3 pid=$4 start=$SECONDS
+  printf '==> Démarrage : %s' "$name"
+  until "$VENV/bin/python" -c "import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$url" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo; echo "Échec du démarrage de $name : voir var/log/" >&2; exit 1
+    fi
+    if ((SECONDS - start > timeout)); then
+      echo; echo "$name ne répond pas après ${timeout} s : voir var/log/" >&2; exit 1
+    fi
+    printf '.'; sleep 1
+  done
+  echo " prêt ($((SECONDS - start)) s)"
+}
+
+apply_migrations() {
+  if [ -x "$VENV/bin/sip-coach" ] && "$VENV/bin/sip-coach" db upgrade >var/log/migrations.log 2>&1; then
+    echo "==> Base des leads à jour"
+  else
+    echo "Échec de la migration de la base des leads : voir var/log/migrations.log" >&2
+    exit 1
+  fi
+}
+
+start_actions() {
+  require_free_port "serveur d'actions" "$ACTIONS_PORT" ACTIONS_PORT
+  # Bound to localhost: only the Rasa server talks to it.
+  SANIC_HOST=127.0.0.1 "$VENV/bin/rasa" run actions --actions actions --port "$ACTIONS_PORT" \
+    >var/log/actions.log 2>&1 &
+  PIDS+=($!)
+  wait_for_http "serveur d'actions" "http://127.0.0.1:$ACTIONS_PORT/health" 120 "$!"
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make run`: action server, Rasa server (REST channel) and the demo page; Ctrl-C stops all.
+source "$(dirname "$0")/lib.sh"
+
+apply_migrations
+start_actions
+
+require_free_port "serveur Rasa" "$RASA_PORT" RASA_PORT
+# CORS: exactly the demo page's origins, never "*".
+"$VENV/bin/rasa" run --model "$MODEL" --port "$RASA_PORT" \
+  --credentials credentials.yml --endpoints endpoints.yml \
+  --cors "http://localhost:$WEB_PORT" "http://127.0.0.1:$WEB_PORT" \
+  >var/log/rasa.log 2>&1 &
+PIDS+=($!)
+wait_for_http "serveur Rasa" "http://127.0.0.1:$RASA_PORT/" 300 "$!"
+
+require_free_port "page de démo" "$WEB_PORT" WEB_PORT
+"$VENV/bin/python" web/serve.py >var/log/web.log 2>&1 &
+PIDS+=($!)
+wait_for_http "page de démo" "http://127.0.0.1:$WEB_PORT/" 30 "$!"
+
+cat <<MSG
+
+  Coach Partenariat est prêt.
+  Page de démo :   http://localhost:$WEB_PORT/
+  API REST Rasa :  http://localhost:$RASA_PORT/webhooks/rest/webhook
+  Journaux :       var/log/
+  Ctrl-C pour tout arrêter.
+
+MSG
+wait -n "${PIDS[@]}" || true
+echo "Un des serveurs s'est arrêté : voir var/log/." >&2

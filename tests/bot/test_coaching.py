@@ -1,0 +1,124 @@
+"""The guided session and direct answers, played without Rasa."""
+import pytest
+
+from bot.coaching import FINISHED, IDLE, IN_PROGRESS, PAUSED, SMALL_TALK, Coach, SessionState, topic_for_intent
+from bot.knowledge import load_knowledge
+
+K = load_knowledge()
+
+
+@pytest.fixture
+def coach():
+    return Coach(K)
+
+
+def payloads(reply):
+    return [b.payload for b in reply.buttons]
+
+
+def test_greeting_says_it_is_a_virtual_coach_and_offers_the_three_choices(coach):
+    reply = coach.greet(SessionState())
+    assert "virtuel" in reply.text and "pas une personne" in reply.text
+    assert payloads(reply) == ["/start_coaching", "/start_diagnostic", "/want_to_ask"]
+
+
+def test_diagnostic_is_offered_only_when_available():
+    reply = Coach(K, diagnostic_available=False).greet(SessionState())
+    assert "/start_diagnostic" not in payloads(reply)
+
+
+def test_full_session_walks_every_step_in_order_then_ends(coach):
+    state = SessionState()
+    reply, state = coach.start(state)
+    seen = [reply.messages]
+    while state.status == IN_PROGRESS:
+        assert payloads(reply) == ["/continue", "/want_to_ask", "/stop_session"]
+        reply, state = coach.continue_session(state)
+        seen.append(reply.messages)
+    assert state.status == FINISHED
+    assert seen[:-1] == [s.messages for s in K.steps]
+    assert "/start_diagnostic" in payloads(reply)
+
+
+def test_question_mid_session_offers_to_resume_at_the_next_step(coach):
+    _, state = coach.start(SessionState())
+    _, state = coach.continue_session(state)           # step 2 shown
+    answer = coach.answer("pillars", state)
+    assert answer.messages[: len(K.topics["pillars"].messages)] == K.topics["pillars"].messages
+    assert f"« {K.steps[2].title} »" in answer.text
+    assert payloads(answer)[0] == "/continue"
+    reply, after = coach.continue_session(state)       # the state did not move
+    assert reply.messages == K.steps[2].messages and after.last_step == 2
+
+
+def test_question_outside_a_session_offers_related_topics_and_the_menu(coach):
+    answer = coach.answer("pillars", SessionState())
+    assert payloads(answer)[:2] == ["/ask_pillars_not_enough", "/ask_piloting"]
+    assert "/start_coaching" in payloads(answer)
+
+
+def test_stop_pauses_and_continue_resumes_exactly_there(coach):
+    _, state = coach.start(SessionState())
+    _, state = coach.continue_session(state)
+    reply, paused = coach.stop(state)
+    assert paused == SessionState(1, PAUSED)
+    assert "/continue" in payloads(reply)
+    reply, resumed = coach.continue_session(paused)
+    assert reply.messages == K.steps[2].messages and resumed.status == IN_PROGRESS
+
+
+def test_greeting_again_during_a_session_offers_to_resume(coach):
+    reply = coach.greet(SessionState(3, PAUSED))
+    assert f"« {K.steps[4].title} »" in reply.text
+    assert payloads(reply)[0] == "/continue"
+
+
+def test_continue_without_a_session_starts_it(coach):
+    reply, state = coach.continue_session(SessionState())
+    assert reply.messages[-len(K.steps[0].messages):] == K.steps[0].messages
+    assert state == SessionState(0, IN_PROGRESS)
+
+
+def test_continue_after_the_end_offers_what_next(coach):
+    state = SessionState(len(K.steps) - 1, FINISHED)
+    reply, after = coach.continue_session(state)
+    assert after == state and "/start_coaching" in payloads(reply)
+
+
+def test_start_during_a_session_does_not_lose_the_place(coach):
+    reply, state = coach.start(SessionState(4, PAUSED))
+    assert reply.messages == K.steps[5].messages and state.last_step == 5
+
+
+def test_affirm_continues_and_deny_offers_a_way_out(coach):
+    reply, state = coach.affirm(SessionState(0, IN_PROGRESS))
+    assert reply.messages == K.steps[1].messages
+    assert "/stop_session" in payloads(coach.deny(state))
+    assert "/start_coaching" in payloads(coach.deny(SessionState()))
+
+
+def test_clarify_offers_the_two_likeliest_topics(coach):
+    reply = coach.clarify(["ask_pillars", "greet", "ask_piloting", "ask_vocabulary"])
+    assert payloads(reply) == ["/ask_pillars", "/ask_piloting", "/want_to_ask"]
+    generic = coach.clarify(["greet", "out_of_scope"])
+    assert "/start_coaching" in payloads(generic)
+
+
+@pytest.mark.parametrize("intent", sorted(SMALL_TALK))
+def test_small_talk_has_a_line_for_each_intent(coach, intent):
+    idle = coach.small_talk(intent, SessionState())
+    assert idle.messages
+    during = coach.small_talk(intent, SessionState(2, IN_PROGRESS))
+    if intent != "want_to_ask":
+        assert payloads(during)[0] == "/continue"
+
+
+def test_every_question_intent_maps_to_a_topic():
+    domain_intents = [f"ask_{key}" for key in K.topics]
+    assert all(topic_for_intent(i) in K.topics for i in domain_intents)
+    assert topic_for_intent("greet") is None
+
+
+def test_session_state_from_slots_is_forgiving():
+    assert SessionState.from_slots(None, None) == SessionState(-1, IDLE)
+    assert SessionState.from_slots(3.0, "bogus") == SessionState(3, IDLE)
