@@ -21,4 +21,6 @@ def normalize_text(text: str) -> str:
 
 
 def is_too_long(text: str) -> bool:
-    return len(text or "") > MAX_MESSAGE_CHARS
+    """True for a message that was (or will be) cut. The NLU pipeline hands the actions the
+    text already capped at MAX_MESSAGE_CHARS, so reaching the cap is the sign it was cut."""
+    return len(text or "") >= MAX_MESSAGE_CHARS

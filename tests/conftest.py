@@ -1,0 +1,163 @@
+"""Shared fixtures: the environment every test runs in, and the live stack for e2e tests.
+
+The live stack is the real product: the trained model served by `rasa run` (REST channel), the
+action server and the demo page, each on a free port, with throw-away tracker and leads
+databases. `make test` trains the model before the e2e tests run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "coach.tar.gz"
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: process exited ({process.returncode}); log:\n{log.read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready after {timeout} s; log:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class LiveStack:
+    rasa_url: str
+    actions_url: str
+    web_url: Optional[str]
+    workdir: Path
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def leads_db_url(self) -> str:
+        return self.env["LEADS_DB_URL"]
+
+    @property
+    def tracker_db_url(self) -> str:
+        return self.env["TRACKER_DB_URL"]
+
+    def chat(self, sender: str, message: Any, timeout: float = 30) -> list[dict[str, Any]]:
+        """One visitor message through the REST channel; the bot's messages back."""
+        body = json.dumps({"sender": sender, "message": message}).encode()
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook", data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def post_raw(self, body: bytes, content_type: str = "application/json") -> tuple[int, bytes]:
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": content_type},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+
+def _start(name: str, args: list[str], env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen, Path]:
+    log = workdir / f"{name}.log"
+    process = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return process, log
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory) -> Iterator[LiveStack]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does it first)")
+    workdir = tmp_path_factory.mktemp("live_stack")
+    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    env = dict(os.environ)
+    env.update(
+        RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), WEB_PORT=str(web_port),
+        SANIC_HOST="127.0.0.1",
+        LEADS_DB_URL=f"sqlite:///{workdir}/leads.sqlite3",
+        TRACKER_DB_URL=f"sqlite:///{workdir}/tracker.sqlite3",
+        MAIL_DIR=str(workdir / "mail"),
+        RASA_PUBLIC_URL=f"http://127.0.0.1:{rasa_port}",
+    )
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{workdir}/tracker.sqlite3"\n'
+    )
+    stack = LiveStack(
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        actions_url=f"http://127.0.0.1:{actions_port}",
+        web_url=None, workdir=workdir, env=env,
+    )
+    try:
+        if (VENV_BIN / "sip-coach").exists():
+            subprocess.run([str(VENV_BIN / "sip-coach"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                           capture_output=True)
+        actions, actions_log = _start("actions", [
+            str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port),
+        ], env, workdir)
+        stack.processes["actions"] = actions
+        origins = [f"http://127.0.0.1:{web_port}", f"http://localhost:{web_port}"]
+        rasa, rasa_log = _start("rasa", [
+            str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
+            "--interface", "127.0.0.1", "--credentials", "credentials.yml",
+            "--endpoints", str(endpoints), "--cors", *origins,
+        ], env, workdir)
+        stack.processes["rasa"] = rasa
+        if (ROOT / "web" / "serve.py").exists():
+            web, web_log = _start("web", [sys.executable, "web/serve.py"], env, workdir)
+            stack.processes["web"] = web
+            wait_for_http(f"http://127.0.0.1:{web_port}/", web, web_log, 30)
+            stack.web_url = f"http://127.0.0.1:{web_port}"
+        wait_for_http(f"{stack.actions_url}/health", actions, actions_log, 120)
+        wait_for_http(f"{stack.rasa_url}/", rasa, rasa_log, 300)
+        # Warm up: the first message loads TensorFlow graphs; no test should pay for it.
+        stack.chat("warm-up", "bonjour", timeout=120)
+        yield stack
+    finally:
+        for process in stack.processes.values():
+            _stop(process)
