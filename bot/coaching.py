@@ -51,7 +51,6 @@ SMALL_TALK = {
     "bot_challenge": ("bot_challenge", ("coaching", "question")),
     "ask_marc_deal": ("marc_deal", ("coaching", "question")),
     "why_asked": ("why_asked_idle", ("diagnostic", "question")),
-    "request_contact": ("contact_info", ("question",)),
     "out_of_scope": ("out_of_scope", ("coaching", "diagnostic", "question")),
 }
 

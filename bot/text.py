@@ -1,4 +1,5 @@
-"""Text hygiene shared by the NLU pipeline and the action server."""
+"""Text hygiene shared by the NLU pipeline (nlu_components/), the answer parser (bot/answers.py)
+and the actions: one definition of "the same text", so all three read a message alike."""
 from __future__ import annotations
 
 import re
@@ -8,16 +9,22 @@ import unicodedata
 # that a pasted 2 MB document cannot stall spaCy or the classifier.
 MAX_MESSAGE_CHARS = 2000
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_SPACES = re.compile(r"\s+")
+# Phones and Macs type ’, laptops type '; the training data uses '.
+_APOSTROPHES = re.compile("[\u2019\u2018\u02bc\u02b9`\u00b4\u2032]")
+# Non-breaking and thin spaces come from French keyboards and copy-paste.
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\u200a]+")
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200d\u202a-\u202e\ufeff]")
 
 
-def normalize_text(text: str) -> str:
+def normalize_text(text: str | None) -> str:
     """NFC, straight apostrophes, no control characters, single spaces, capped length."""
-    text = unicodedata.normalize("NFC", text[: MAX_MESSAGE_CHARS * 2])
-    text = _CONTROL.sub(" ", text.translate(_APOSTROPHES))
-    return _SPACES.sub(" ", text).strip()[:MAX_MESSAGE_CHARS]
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", str(text)[: MAX_MESSAGE_CHARS * 2])
+    text = _CONTROL.sub("", text)
+    text = _APOSTROPHES.sub("'", text)
+    text = _SPACES.sub(" ", text).strip()
+    return text[:MAX_MESSAGE_CHARS].rstrip()
 
 
 def is_too_long(text: str) -> bool:

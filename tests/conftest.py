@@ -78,6 +78,17 @@ class LiveStack:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
 
+    def stop_actions(self) -> None:
+        _stop(self.processes.pop("actions"))
+
+    def start_actions(self) -> None:
+        port = self.actions_url.rsplit(":", 1)[1]
+        process, log = _start("actions", [
+            str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", port,
+        ], self.env, self.workdir)
+        self.processes["actions"] = process
+        wait_for_http(f"{self.actions_url}/health", process, log, 120)
+
     def post_raw(self, body: bytes, content_type: str = "application/json") -> tuple[int, bytes]:
         request = urllib.request.Request(
             f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": content_type},
@@ -120,7 +131,7 @@ def live_stack(tmp_path_factory) -> Iterator[LiveStack]:
         SANIC_HOST="127.0.0.1",
         LEADS_DB_URL=f"sqlite:///{workdir}/leads.sqlite3",
         TRACKER_DB_URL=f"sqlite:///{workdir}/tracker.sqlite3",
-        MAIL_DIR=str(workdir / "mail"),
+        LEADS_MAIL_DIR=str(workdir / "mail"),
         RASA_PUBLIC_URL=f"http://127.0.0.1:{rasa_port}",
     )
     endpoints = workdir / "endpoints.yml"
@@ -137,10 +148,7 @@ def live_stack(tmp_path_factory) -> Iterator[LiveStack]:
         if (VENV_BIN / "sip-coach").exists():
             subprocess.run([str(VENV_BIN / "sip-coach"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
                            capture_output=True)
-        actions, actions_log = _start("actions", [
-            str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port),
-        ], env, workdir)
-        stack.processes["actions"] = actions
+        stack.start_actions()
         origins = [f"http://127.0.0.1:{web_port}", f"http://localhost:{web_port}"]
         rasa, rasa_log = _start("rasa", [
             str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
@@ -153,7 +161,6 @@ def live_stack(tmp_path_factory) -> Iterator[LiveStack]:
             stack.processes["web"] = web
             wait_for_http(f"http://127.0.0.1:{web_port}/", web, web_log, 30)
             stack.web_url = f"http://127.0.0.1:{web_port}"
-        wait_for_http(f"{stack.actions_url}/health", actions, actions_log, 120)
         wait_for_http(f"{stack.rasa_url}/", rasa, rasa_log, 300)
         # Warm up: the first message loads TensorFlow graphs; no test should pay for it.
         stack.chat("warm-up", "bonjour", timeout=120)

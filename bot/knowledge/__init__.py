@@ -22,8 +22,9 @@ INVENTORY_POINTS = tuple(range(1, 13))
 # Lines the code asks for by name; the YAML may hold more.
 REQUIRED_LINES = (
     "greet", "greet_again", "want_to_ask", "thanks", "bot_challenge", "marc_deal", "out_of_scope",
-    "clarify", "clarify_generic", "why_asked_idle", "contact_info", "stop", "stop_idle", "goodbye", "restart", "deny_in_session",
-    "deny_idle", "nothing_to_resume", "session_already_done", "too_long", "empty", "action_error",
+    "clarify", "clarify_generic", "why_asked_idle", "why_contact", "stop", "stop_idle", "goodbye", "restart", "deny_in_session",
+    "deny_idle", "nothing_to_resume", "diagnostic_intro", "diagnostic_resume", "diagnostic_again",
+    "diagnostic_paused", "diagnostic_offer", "contact_intro", "contact_cancelled", "contact_done", "contact_failed", "session_already_done", "too_long", "empty", "action_error",
 )
 REQUIRED_BUTTONS = ("coaching", "diagnostic", "question", "continue", "resume", "stop", "contact", "restart")
 

@@ -1,0 +1,212 @@
+"""The contact form and the lead hand-off (bot/contact.py reads answers, bot/leads stores).
+
+Database and network work runs in a worker thread (`asyncio.to_thread`): rasa-sdk serves all
+conversations on one event loop, and a slow database must not stall the other visitors.
+Personal data never goes to the logs; without consent it is not kept, not even in the
+conversation history (the form's messages are redacted from the tracker store).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions.common import coach, latest_intent, latest_text, send
+from bot.contact import (
+    CHOOSING,
+    FIELD_LABELS,
+    FIELDS,
+    FIX_SLOT,
+    REQUIRED_SLOTS,
+    filled,
+    read_contact_turn,
+    slot_for,
+    summary_lines,
+)
+from bot.leads.consent import get_notice
+from bot.leads.service import LeadService, LeadSubmission
+from bot.leads.transcript import redact_since
+from bot.replies import Button, Reply
+
+logger = logging.getLogger(__name__)
+
+FORM = "contact_form"
+REQUESTED_SLOT = "requested_slot"
+LEAD_SLOT = "lead_id"
+
+# Marc's questions, in his voice; the buttons offer the usual answers.
+QUESTIONS: Dict[str, tuple[str, tuple[str, ...]]] = {
+    "name": ("Comment vous appelez-vous ?", ()),
+    "company": ("Et quelle est votre entreprise ?", ()),
+    "email": ("Votre adresse e-mail ? Si vous préférez être appelé, répondez « pas d'e-mail ».", ("Pas d'e-mail",)),
+    "phone": ("Votre numéro de téléphone ? (par exemple 06 12 34 56 78)", ()),
+    "callback": ("Un moment préféré pour qu'on vous rappelle ?", ("Le matin", "L'après-midi", "Peu importe")),
+    "need": ("En deux mots, sur quoi aimeriez-vous être accompagné ?",
+             ("Choisir le partenaire", "Construire la relation", "Piloter la relation")),
+}
+PHONE_OPTIONAL = "Et un numéro de téléphone ? (facultatif : répondez « non » pour passer)"
+
+
+@lru_cache(maxsize=1)
+def lead_service() -> LeadService:
+    return LeadService.from_env()
+
+
+def _contact_slots(tracker: Tracker) -> Dict[str, Optional[str]]:
+    slots = {slot: tracker.get_slot(slot) for slot in REQUIRED_SLOTS}
+    slots[FIX_SLOT] = tracker.get_slot(FIX_SLOT)
+    return slots
+
+
+def _clear_contact_slots() -> List[Dict[str, Any]]:
+    return [SlotSet(slot, None) for slot in REQUIRED_SLOTS] + [SlotSet(FIX_SLOT, None)]
+
+
+def _form_started_at(tracker: Tracker) -> Optional[float]:
+    """When the contact form was last activated: the start of what to redact."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == FORM:
+            return event.get("timestamp")
+    return None
+
+
+async def _forget_personal_data(tracker: Tracker) -> None:
+    started = _form_started_at(tracker)
+    if started is None:
+        return
+    try:
+        await asyncio.to_thread(redact_since, tracker.sender_id, started)
+    except Exception:
+        logger.exception("Could not redact the contact form of conversation %s", tracker.sender_id)
+
+
+class ValidateContactForm(FormValidationAction):
+    def name(self) -> Text:
+        return f"validate_{FORM}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        requested = tracker.get_slot(REQUESTED_SLOT) or ""
+        field_name = requested[len("contact_"):] if requested.startswith("contact_") else None
+        if field_name not in FIELDS:
+            return []
+        turn = await asyncio.to_thread(
+            read_contact_turn, field_name, latest_text(tracker), latest_intent(tracker), _contact_slots(tracker),
+        )
+        if not turn.is_answer:
+            return []  # the form is rejected: the rules answer (a question, "stop"...)
+        if turn.error:
+            dispatcher.utter_message(text=turn.error)
+            return [SlotSet(requested, None)]  # keeps the form going: it asks the same field again
+        return [SlotSet(slot, value) for slot, value in turn.slots.items()]
+
+
+class AskContactField(Action, ABC):
+    @property
+    @abstractmethod
+    def field_name(self) -> str:
+        """The field asked (one subclass per field, made below)."""
+
+    def name(self) -> Text:
+        return f"action_ask_{slot_for(self.field_name)}"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        text, titles = QUESTIONS[self.field_name]
+        if self.field_name == "phone" and filled(_contact_slots(tracker), "email"):
+            text, titles = PHONE_OPTIONAL, ("Non merci",)
+        send(dispatcher, tracker, Reply((text,), tuple(Button(t, t) for t in titles)))
+        return []
+
+
+class AskConsent(Action):
+    """The consent step: what will be kept, the notice, an explicit yes or no (or a correction)."""
+
+    def name(self) -> Text:
+        return "action_ask_contact_consent"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        slots = _contact_slots(tracker)
+        if slots.get(FIX_SLOT) == CHOOSING:
+            titles = [FIELD_LABELS[f] for f in FIELDS[:-1] if slots.get(slot_for(f))]
+            send(dispatcher, tracker, Reply(("Quelle information voulez-vous corriger ?",),
+                                            tuple(Button(t, t) for t in titles)))
+            return []
+        notice = get_notice()
+        summary = "Je récapitule :\n" + "\n".join(summary_lines(slots))
+        buttons = (Button("Oui, j'accepte", "Oui, j'accepte"), Button("Corriger une information", "Corriger"),
+                   Button("Non", "Non"))
+        send(dispatcher, tracker, Reply((summary, notice.text, notice.question), buttons))
+        return []
+
+
+ASK_ACTIONS = {
+    name: type(f"ActionAskContact_{name}", (AskContactField,), {"field_name": name})
+    for name in FIELDS if name != "consent"
+}
+
+
+class ActionStartContact(Action):
+    """Before the form: say what happens; a second request starts the form afresh (the lead
+    of this conversation is then updated, never duplicated)."""
+
+    def name(self) -> Text:
+        return "action_start_contact"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        send(dispatcher, tracker, coach().line("contact_intro"))
+        return _clear_contact_slots()
+
+
+class ActionPauseContact(Action):
+    """"Stop" mid-form: leave it and forget what was typed (no consent was given)."""
+
+    def name(self) -> Text:
+        return "action_pause_contact"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        await _forget_personal_data(tracker)
+        line = "goodbye" if latest_intent(tracker) == "goodbye" else "contact_cancelled"
+        send(dispatcher, tracker, coach().line(line, ("coaching", "question")))
+        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)] + _clear_contact_slots()
+
+
+class ActionSubmitLead(Action):
+    """After the form: store the lead with its consent proof, or forget everything."""
+
+    def name(self) -> Text:
+        return "action_submit_lead"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        slots = _contact_slots(tracker)
+        marc = coach()
+        if slots.get(slot_for("consent")) != "yes":
+            await _forget_personal_data(tracker)
+            send(dispatcher, tracker, Reply((get_notice().refused,), marc.menu()))
+            return _clear_contact_slots()
+        submission = LeadSubmission(
+            sender_id=tracker.sender_id,
+            name=filled(slots, "name") or "",
+            company=filled(slots, "company") or "",
+            email=filled(slots, "email"),
+            phone=filled(slots, "phone"),
+            callback_time=filled(slots, "callback"),
+            need=filled(slots, "need"),
+            consent=True,
+            consent_version=get_notice().version,
+            diagnostic=tracker.get_slot("diag_result"),
+        )
+        try:
+            lead_id = await asyncio.to_thread(lead_service().submit, submission)
+        except Exception:
+            logger.exception("Lead of conversation %s could not be stored", tracker.sender_id)
+            send(dispatcher, tracker, marc.line("contact_failed", ("question",)))
+            return []
+        logger.info("Lead %s stored for conversation %s", lead_id, tracker.sender_id)
+        send(dispatcher, tracker, marc.line("contact_done", ("coaching", "question")))
+        return [SlotSet(LEAD_SLOT, float(lead_id))]

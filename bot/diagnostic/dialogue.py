@@ -1,0 +1,105 @@
+"""The diagnostic as a conversation: what one visitor message means for the current question.
+
+The Rasa form asks the questions in order; for each visitor message this module decides whether
+it answers the question, needs the question asked again differently (once), or is not an
+answer at all (a question to Marc, "stop", "pourquoi ?"), in which case the conversation's
+rules take over and the form asks again afterwards.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from bot.answers import looks_like_question, parse_answer, parse_relationship, understood
+from bot.diagnostic.keys import QUESTION_KEYS
+from bot.diagnostic.loader import Question, Questionnaire, load_questionnaire
+
+SLOT_PREFIX = "diag_"
+# The slot that remembers which question was already asked a second time.
+REPHRASED_SLOT = "diag_rephrased"
+
+# Intents that steer the conversation and are never an answer (rules handle them).
+STEERING_INTENTS = frozenset({
+    "stop_session", "restart", "goodbye", "why_asked", "want_to_ask", "request_contact",
+    "start_coaching", "start_diagnostic", "bot_challenge", "ask_marc_deal",
+})
+QUESTION_INTENT_PREFIX = "ask_"
+
+ANSWER = "answer"
+REPHRASE = "rephrase"
+NOT_AN_ANSWER = "not_an_answer"
+
+
+def slot_for(key: str) -> str:
+    return f"{SLOT_PREFIX}{key}"
+
+
+def key_for(slot: Optional[str]) -> Optional[str]:
+    if slot and slot.startswith(SLOT_PREFIX) and slot[len(SLOT_PREFIX):] in QUESTION_KEYS:
+        return slot[len(SLOT_PREFIX):]
+    return None
+
+
+REQUIRED_SLOTS = tuple(slot_for(key) for key in QUESTION_KEYS)
+
+
+@dataclass(frozen=True)
+class Turn:
+    kind: str                     # ANSWER | REPHRASE | NOT_AN_ANSWER
+    value: Optional[str] = None   # the answer recorded, for ANSWER
+
+
+def read_turn(key: str, text: str, intent: Optional[str], already_rephrased: bool) -> Turn:
+    """What the visitor's message means for question `key`."""
+    intent = intent or ""
+    if intent in STEERING_INTENTS:
+        return Turn(NOT_AN_ANSWER)
+    if intent.startswith(QUESTION_INTENT_PREFIX) and (looks_like_question(text) or not understood(text, key)):
+        return Turn(NOT_AN_ANSWER)       # "c'est quoi un pilier ?": answer it, then ask again
+    if looks_like_question(text) and not understood(text, key):
+        return Turn(NOT_AN_ANSWER)
+    value = parse_relationship(text) if key == "relationship" else parse_answer(text, key)
+    if understood(text, key):
+        return Turn(ANSWER, value)
+    # Not understood: ask once more, differently; then record that we do not know.
+    if already_rephrased:
+        return Turn(ANSWER, "unclear" if key == "relationship" else "unknown")
+    return Turn(REPHRASE)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    text: str
+    buttons: tuple[tuple[str, str], ...]   # (title, payload): payload is the title, read as text
+    progress: str
+
+
+def prompt_for(key: str, rephrased: bool, questionnaire: Optional[Questionnaire] = None) -> Prompt:
+    q = (questionnaire or load_questionnaire()).question(key)
+    return Prompt(
+        text=q.rephrase if rephrased else q.prompt,
+        buttons=tuple((reply.title, reply.title) for reply in q.quick_replies),
+        progress=f"Question {q.position} sur {len(QUESTION_KEYS)}",
+    )
+
+
+def question_for(key: str, questionnaire: Optional[Questionnaire] = None) -> Question:
+    return (questionnaire or load_questionnaire()).question(key)
+
+
+def answers_from_slots(slots: Mapping[str, Optional[str]]) -> tuple[str, dict[str, str]]:
+    """(relationship, answers) from the form's slots; what was not asked is unknown."""
+    relationship = slots.get(slot_for("relationship")) or "unclear"
+    answers = {
+        key: slots.get(slot_for(key)) or "unknown"
+        for key in QUESTION_KEYS if key != "relationship"
+    }
+    return relationship, answers
+
+
+def is_complete(slots: Mapping[str, Optional[str]]) -> bool:
+    return all(slots.get(slot) for slot in REQUIRED_SLOTS)
+
+
+def is_started(slots: Mapping[str, Optional[str]]) -> bool:
+    return any(slots.get(slot) for slot in REQUIRED_SLOTS)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the leads database (applied by ``bot.leads.db.upgrade_database``)."""

@@ -1,0 +1,238 @@
+"""What a consultant sees of a lead: the export record and the full report.
+
+:func:`lead_record` is the flat object of ``sip-coach leads export`` (the fields of
+``docs/leads.md``, a superset of the contract in ``design.md``) and the body of the
+webhook. :func:`lead_report` adds the qualification reasons, the diagnostic laid out as the
+text does (the five points of the definition, the four pillars as the legs of a table,
+partner choice and piloting) and the transcript; the e-mail templates and
+``sip-coach leads show`` render it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict, List, Optional, Sequence
+
+from bot.leads.models import Lead
+from bot.leads.qualification import CRITERIA, PILLARS, LABELS_FR, qualify
+from bot.leads.transcript import TranscriptLine
+from bot.leads.validation import format_phone
+
+CRITERIA_LABELS = {
+    "autonomy": "Des intervenants autonomes",
+    "pooled_efforts": "Qui mettent en commun leurs efforts",
+    "common_goal": "Vers un objectif commun, relié à un besoin clairement identifié",
+    "own_missions": "Chacun avec ses missions propres",
+    "shared_stakes": "Chacun avec un intérêt, une responsabilité, une motivation, voire des obligations",
+}
+PILLAR_LABELS = {
+    "shared_desire": "La même envie",
+    "common_project": "Un projet commun",
+    "balance": "Une relation équilibrée",
+    "contract": "Le contrat",
+}
+PILLAR_SHORT = {
+    "shared_desire": "Envie",
+    "common_project": "Projet",
+    "balance": "Équilibre",
+    "contract": "Contrat",
+}
+BEYOND_LABELS = {
+    "partner_choice": "Le choix du partenaire",
+    "piloting": "Le pilotage dans la durée",
+}
+RELATIONSHIP_LABELS = {
+    "partnership": "un partenariat",
+    "client": "une relation client",
+    "supplier": "une relation fournisseur",
+    "unclear": "à clarifier",
+}
+# Fallback labels of bot.diagnostic's verdict codes (the YAML there is the reference).
+VERDICT_LABELS = {
+    "not_a_partnership": "Pas un partenariat",
+    "mandatory_points_missing": "Pas encore un partenariat",
+    "wobbly": "Une table bancale",
+    "not_sufficient": "Indispensable mais pas suffisant",
+    "solid": "Une base solide",
+}
+ANSWER_LABELS = {"yes": "oui", "partly": "en partie", "no": "non", "unknown": "ne sait pas"}
+STATUS_LABELS = {"new": "nouveau", "contacted": "contacté", "won": "gagné", "lost": "perdu"}
+
+EXPORT_FIELDS = (
+    "id", "created_at", "updated_at", "last_contact_at", "sender_id", "sender_ids",
+    "name", "company", "email", "phone", "callback_time", "need",
+    "consent", "consent_at", "consent_version", "consent_notice_sha256",
+    "qualification", "score", "relationship", "verdict", "verdict_label", "diagnostic_score",
+    "missing_criteria", "missing_pillars", "status",
+)
+
+
+def verdict_label(code: Optional[str]) -> Optional[str]:
+    """The French label of a diagnostic verdict code (the code itself if unknown)."""
+    if not code:
+        return None
+    try:
+        from bot.diagnostic import load_questionnaire
+
+        return load_questionnaire().verdicts[code].label
+    except Exception:  # noqa: BLE001 - the snapshot must stay readable whatever happens
+        return VERDICT_LABELS.get(code, code)
+
+
+def iso(value: Optional[dt.datetime]) -> Optional[str]:
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if value else None
+
+
+def local_text(value: Optional[dt.datetime]) -> str:
+    """A timestamp as a consultant reads it (UTC, explicit)."""
+    return value.astimezone(dt.timezone.utc).strftime("%d/%m/%Y %H:%M UTC") if value else ""
+
+
+def lead_record(lead: Lead) -> Dict[str, Any]:
+    """The export object of one lead (JSON-ready: ISO 8601 UTC dates, lists, booleans)."""
+    diagnostic = lead.latest_diagnostic
+    consent = lead.latest_consent
+    return {
+        "id": lead.id,
+        "created_at": iso(lead.created_at),
+        "updated_at": iso(lead.updated_at),
+        "last_contact_at": iso(lead.last_contact_at),
+        "sender_id": lead.sender_id,
+        "sender_ids": lead.sender_ids,
+        "name": lead.name,
+        "company": lead.company,
+        "email": lead.email,
+        "phone": lead.phone,
+        "callback_time": lead.callback_time,
+        "need": lead.need,
+        "consent": consent is not None,
+        "consent_at": iso(consent.given_at) if consent else None,
+        "consent_version": consent.wording_version if consent else None,
+        "consent_notice_sha256": consent.notice_sha256 if consent else None,
+        "qualification": lead.qualification,
+        "score": lead.score,
+        "relationship": diagnostic.relationship_kind if diagnostic else None,
+        "verdict": diagnostic.verdict if diagnostic else None,
+        "verdict_label": verdict_label(diagnostic.verdict) if diagnostic else None,
+        "diagnostic_score": diagnostic.score if diagnostic else None,
+        "missing_criteria": diagnostic.missing_criteria if diagnostic else [],
+        "missing_pillars": diagnostic.missing_pillars if diagnostic else [],
+        "status": lead.status,
+    }
+
+
+def _item(key: str, label: str, answers: dict, missing: Optional[Sequence[str]]) -> dict:
+    answer = answers.get(key) or "unknown"
+    if missing is not None:
+        present = key not in missing
+    else:
+        present = answer == "yes"
+    return {
+        "key": key,
+        "label": label,
+        "answer": answer,
+        "answer_fr": ANSWER_LABELS.get(answer, answer),
+        "present": present,
+        "mark": "x" if present and answer == "yes" else ("~" if present else " "),
+    }
+
+
+def diagnostic_view(data: Optional[dict]) -> Optional[dict]:
+    """The diagnostic snapshot laid out for reading (None when there was none)."""
+    if not data:
+        return None
+    answers = dict(data.get("answers") or {})
+    missing_c = data.get("missing_criteria")
+    missing_p = data.get("missing_pillars")
+    criteria = [_item(k, CRITERIA_LABELS[k], answers, missing_c) for k in CRITERIA]
+    pillars = [_item(k, PILLAR_LABELS[k], answers, missing_p) for k in PILLARS]
+    for pillar in pillars:
+        pillar["short"] = PILLAR_SHORT[pillar["key"]]
+    beyond = [_item(k, label, answers, None) for k, label in BEYOND_LABELS.items()]
+    relationship = data.get("relationship") or "unclear"
+    advice = data.get("advice") or []
+    if isinstance(advice, str):
+        advice = [advice]
+    return {
+        "relationship": relationship,
+        "relationship_fr": RELATIONSHIP_LABELS.get(relationship, relationship),
+        "verdict": data.get("verdict"),
+        "verdict_label": verdict_label(data.get("verdict")),
+        "score": data.get("score"),
+        "criteria": criteria,
+        "criteria_met": sum(1 for c in criteria if c["present"]),
+        "pillars": pillars,
+        "pillars_present": sum(1 for p in pillars if p["present"]),
+        "table_stands": all(p["present"] for p in pillars),
+        "beyond": beyond,
+        "advice": [str(a) for a in advice],
+    }
+
+
+def pillars_ascii(pillars: List[dict]) -> List[str]:
+    """The four pillars as the legs of a table: a present leg stands (║), a missing one is a gap."""
+    width = 11
+    top = "█" * (width * 4)
+    legs = "".join(("║" if p["present"] else " ").center(width) for p in pillars)
+    feet = "".join(("╨" if p["present"] else "✗").center(width) for p in pillars)
+    names = "".join(p["short"].center(width) for p in pillars)
+    return [line.rstrip() for line in (top, legs, legs, feet, names)]
+
+
+def lead_report(
+    lead: Lead,
+    transcript: Sequence[TranscriptLine] = (),
+    event: str = "lead.created",
+) -> Dict[str, Any]:
+    record = lead_record(lead)
+    snapshot = lead.latest_diagnostic
+    data = snapshot.data if snapshot else None
+    qualification = qualify(data, lead.need)
+    view = diagnostic_view(data)
+    return {
+        "event": event,
+        "lead": record,
+        "status_fr": STATUS_LABELS.get(lead.status, lead.status),
+        "phone_display": format_phone(lead.phone),
+        "created_text": local_text(lead.created_at),
+        "consent_text": local_text(lead.latest_consent.given_at) if lead.latest_consent else "",
+        "qualification": {
+            "label": lead.qualification,
+            "label_fr": LABELS_FR.get(lead.qualification, lead.qualification),
+            "score": lead.score,
+            "reasons": qualification.reasons,
+        },
+        "diagnostic": view,
+        "diagnostic_taken": local_text(snapshot.taken_at) if snapshot else "",
+        "pillars_ascii": pillars_ascii(view["pillars"]) if view else [],
+        "notes": [
+            {
+                "created": local_text(n.created_at),
+                "status": n.status,
+                "status_fr": STATUS_LABELS.get(n.status or "", n.status or ""),
+                "text": n.text,
+            }
+            for n in lead.notes
+        ],
+        "transcript": [
+            {
+                "sender_id": line.sender_id,
+                "time": line.timestamp.strftime("%H:%M") if line.timestamp else "",
+                "date": local_text(line.timestamp),
+                "speaker": line.speaker,
+                "speaker_fr": line.speaker_fr,
+                "text": line.text,
+            }
+            for line in transcript
+        ],
+    }
+
+
+def webhook_payload(report: Dict[str, Any], delivery_key: str) -> Dict[str, Any]:
+    """The JSON POSTed to ``LEADS_WEBHOOK_URL``: the export record plus the diagnostic."""
+    return {
+        "event": report["event"],
+        "delivery_id": delivery_key,
+        "lead": report["lead"],
+        "qualification_reasons": report["qualification"]["reasons"],
+        "diagnostic": report["diagnostic"],
+    }

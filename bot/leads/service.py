@@ -1,0 +1,464 @@
+"""The facade the Rasa actions call (synchronous: run it in a worker thread).
+
+::
+
+    from bot.leads.service import LeadService, LeadSubmission
+    svc = LeadService.from_env()          # LEADS_DB_URL, TRACKER_DB_URL, SMTP_*, ...
+    lead_id = svc.submit(LeadSubmission(sender_id=..., name=..., company=..., email=...,
+                                        phone=..., callback_time=..., need=...,
+                                        consent=True, consent_version=CONSENT_VERSION,
+                                        diagnostic=result.to_dict()))
+
+Rules enforced here:
+
+* **No consent, nothing stored**: ``submit`` raises :class:`ConsentRequired` before touching
+  the database when ``consent`` is not ``True``.
+* Invalid details raise :class:`InvalidSubmission` (``field``, ``message`` in French); an
+  unknown ``consent_version`` raises :class:`~bot.leads.consent.UnknownConsentVersion`.
+* One lead per person: a second submission from the same conversation (sender id)
+  **updates** the lead; the same e-mail from another conversation is **linked** to the
+  existing lead (its sender id is added to the lead's conversations). If a conversation
+  already linked to lead A gives the e-mail of lead B, A is merged into B.
+* The lead, its consent proof (time, wording version, notice hash), its diagnostic snapshot
+  and its outbox notices are written in **one transaction**.
+* Notices: a new lead is announced on every configured channel (``lead.created``). An
+  update from the same conversation announces nothing. A *new conversation* linked to a
+  known lead (the visitor came back and asked again to be called, with a new consent) is
+  announced as ``lead.returned``, unless a notice for that lead is still waiting (it is
+  rendered at delivery time, so it will show the latest details anyway).
+* With ``deliver_on_submit`` (``LEADS_DELIVER_ON_SUBMIT``, default true in ``from_env``),
+  ``submit`` then tries to deliver the new notices at once in a background thread; whatever
+  fails stays in the outbox for ``sip-coach outbox worker`` / ``outbox retry``.
+* Logs carry lead ids, never names, e-mails or phone numbers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.leads.consent import CONSENT_VERSION, ConsentNotice, get_notice
+from bot.leads.db import make_engine, session_factory, session_scope, upgrade_database, leads_db_url
+from bot.leads.models import LEAD_STATUSES, Lead, utcnow
+from bot.leads.notifier import Notifier, NotifierConfig, env_bool
+from bot.leads.outbox import Claim, DeliveryReport, Outbox, OutboxPolicy, enqueue
+from bot.leads.qualification import qualify
+from bot.leads.report import lead_record, lead_report, webhook_payload
+from bot.leads.repository import LeadRepository
+from bot.leads.transcript import delete_conversations, read_transcript, tracker_db_url
+from bot.leads.validation import validate_email, validate_phone
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 200
+MAX_NEED = 2000
+
+
+class ConsentRequired(ValueError):
+    """Raised by ``submit`` when consent is not given: nothing has been stored."""
+
+
+class InvalidSubmission(ValueError):
+    """A field of the submission is invalid; ``message`` is in French, for the visitor."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+class LeadNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class LeadSubmission:
+    sender_id: str
+    name: str
+    company: str
+    email: Optional[str]
+    phone: Optional[str]
+    callback_time: Optional[str] = None
+    need: Optional[str] = None
+    consent: bool = False
+    consent_version: str = CONSENT_VERSION
+    diagnostic: Optional[Dict[str, Any]] = None
+
+    def __repr__(self) -> str:  # never show personal data in logs or tracebacks
+        return f"LeadSubmission(sender_id={self.sender_id!r}, consent={self.consent!r})"
+
+
+@dataclass
+class ErasureReport:
+    lead_ids: List[int] = field(default_factory=list)
+    sender_ids: List[str] = field(default_factory=list)
+    tracker_events: int = 0
+    mail_files: int = 0
+
+
+def _clean_text(value: Optional[str], limit: int) -> Optional[str]:
+    if value is None:
+        return None
+    value = " ".join(str(value).split())
+    return value[:limit] if value else None
+
+
+class LeadService:
+    def __init__(
+        self,
+        engine: Engine,
+        notifier: Optional[Notifier] = None,
+        tracker_url: Optional[str] = None,
+        policy: Optional[OutboxPolicy] = None,
+        deliver_on_submit: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.factory = session_factory(engine)
+        self.notifier = notifier or Notifier(NotifierConfig())
+        self.tracker_url = tracker_url or tracker_db_url()
+        self.outbox = Outbox(self.factory, policy)
+        self.deliver_on_submit = deliver_on_submit
+        self._threads: List[threading.Thread] = []
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Optional[Mapping[str, str]] = None,
+        *,
+        upgrade: bool = False,
+        deliver_on_submit: Optional[bool] = None,
+    ) -> "LeadService":
+        """Build the service from the environment. ``upgrade=True`` applies the migrations
+        first (by default the schema is left to ``sip-coach db upgrade`` / ``make run``)."""
+        env = os.environ if env is None else env
+        url = leads_db_url(env)
+        if upgrade:
+            upgrade_database(url)
+        if deliver_on_submit is None:
+            deliver_on_submit = env_bool(env, "LEADS_DELIVER_ON_SUBMIT", True)
+        return cls(
+            make_engine(url),
+            notifier=Notifier(NotifierConfig.from_env(env)),
+            tracker_url=tracker_db_url(env),
+            policy=OutboxPolicy.from_env(env),
+            deliver_on_submit=deliver_on_submit,
+        )
+
+    def close(self, wait: float = 5.0) -> None:
+        for thread in self._threads:
+            thread.join(wait)
+        self.engine.dispose()
+
+    # ================================================================ the bot side
+    @staticmethod
+    def consent_notice(version: Optional[str] = None) -> ConsentNotice:
+        return get_notice(version)
+
+    def submit(self, submission: LeadSubmission) -> int:
+        """Store (or update) the lead of a consenting visitor; return its id."""
+        if submission.consent is not True:
+            raise ConsentRequired("pas de consentement : aucune donnée n’est enregistrée")
+        notice = get_notice(submission.consent_version)
+        clean = self._validate(submission)
+        for attempt in range(3):
+            try:
+                with session_scope(self.factory) as session:
+                    lead_id, outcome = self._upsert(session, submission, clean, notice)
+                break
+            except IntegrityError:
+                # Another submission created the same conversation link or e-mail at the
+                # same moment: run again, it will now find and update that lead.
+                if attempt == 2:
+                    raise
+                log.info("concurrent submission for the same lead, retrying")
+        log.info("lead %d %s (conversation linked)", lead_id, outcome)
+        if self.deliver_on_submit:
+            self._deliver_in_background(lead_id)
+        return lead_id
+
+    def find_lead_id(self, sender_id: str) -> Optional[int]:
+        """The lead this conversation is linked to, if any."""
+        with session_scope(self.factory) as session:
+            lead = LeadRepository(session).by_sender(sender_id)
+            return lead.id if lead else None
+
+    def _validate(self, sub: LeadSubmission) -> Dict[str, Any]:
+        if not (sub.sender_id or "").strip():
+            raise InvalidSubmission("sender_id", "identifiant de conversation manquant")
+        name = _clean_text(sub.name, MAX_NAME)
+        if not name:
+            raise InvalidSubmission("name", "Il me faut votre nom pour que le consultant vous rappelle.")
+        email = phone = None
+        if sub.email not in (None, ""):
+            result = validate_email(sub.email)
+            if not result.ok:
+                raise InvalidSubmission("email", result.error)
+            email = result.value
+        if sub.phone not in (None, ""):
+            result = validate_phone(sub.phone)
+            if not result.ok:
+                raise InvalidSubmission("phone", result.error)
+            phone = result.value
+        if email is None and phone is None:
+            raise InvalidSubmission(
+                "email", "Il me faut au moins un moyen de vous joindre : un e-mail ou un téléphone."
+            )
+        diagnostic = sub.diagnostic
+        if diagnostic is not None and not isinstance(diagnostic, dict):
+            raise InvalidSubmission("diagnostic", "le diagnostic doit être un dictionnaire")
+        return {
+            "sender_id": sub.sender_id.strip(),
+            "name": name,
+            "company": _clean_text(sub.company, MAX_NAME) or "",
+            "email": email,
+            "phone": phone,
+            "callback_time": _clean_text(sub.callback_time, MAX_NAME),
+            "need": (sub.need or "").strip()[:MAX_NEED] or None,
+            "diagnostic": dict(diagnostic) if diagnostic else None,
+        }
+
+    def _upsert(self, session, sub: LeadSubmission, c: Dict[str, Any], notice: ConsentNotice):
+        now = utcnow()
+        repo = LeadRepository(session)
+        sender_id = c["sender_id"]
+        by_sender = repo.by_sender(sender_id)
+        by_email = repo.by_email(c["email"]) if c["email"] else None
+        event: Optional[str] = None
+        if by_sender is not None and by_email is not None and by_sender.id != by_email.id:
+            repo.merge(target=by_email, source=by_sender)
+            lead, outcome, event = by_email, f"merged with lead {by_sender.id}", "lead.returned"
+        elif by_sender is not None:
+            lead, outcome = by_sender, "updated"
+        elif by_email is not None:
+            lead, outcome, event = by_email, "linked to a new conversation", "lead.returned"
+            repo.link_sender(lead, sender_id, now)
+        else:
+            lead = repo.add(
+                Lead(
+                    created_at=now, updated_at=now, last_contact_at=now, sender_id=sender_id,
+                    name=c["name"], company=c["company"], status="new",
+                    qualification="cold", score=0,
+                )
+            )
+            repo.link_sender(lead, sender_id, now)
+            outcome, event = "created", "lead.created"
+        lead.name = c["name"]
+        if c["company"]:
+            lead.company = c["company"]
+        if c["email"]:
+            lead.email = c["email"]
+        if c["phone"]:
+            lead.phone = c["phone"]
+        if c["callback_time"]:
+            lead.callback_time = c["callback_time"]
+        if c["need"]:
+            lead.need = c["need"]
+        repo.add_consent(lead, sender_id, notice.version, notice.sha256, now)
+        if c["diagnostic"]:
+            repo.add_diagnostic(lead, sender_id, c["diagnostic"], now)
+        latest = lead.latest_diagnostic
+        result = qualify(latest.data if latest else None, lead.need)
+        lead.qualification, lead.score = result.label, result.score
+        lead.updated_at = lead.last_contact_at = now
+        session.flush()
+        channels = self.notifier.channels
+        if event and channels:
+            if event == "lead.created" or not repo.pending_notice_exists(lead.id, channels):
+                enqueue(session, lead.id, channels, event, now)
+        elif event and not channels:
+            log.warning("lead %d: no notification channel configured", lead.id)
+        return lead.id, outcome
+
+    # ================================================================ delivery
+    def _send(self, claim: Claim) -> None:
+        """Render the notice from the lead as it is now, then send it on its channel."""
+        with session_scope(self.factory) as session:
+            lead = LeadRepository(session).get(claim.lead_id)  # eagerly loaded, usable after
+        if lead is None:  # erased meanwhile: its outbox rows went with it
+            raise LeadNotFound(f"lead {claim.lead_id} introuvable")
+        transcript = (
+            read_transcript(lead.sender_ids, self.tracker_url) if claim.channel == "email" else ()
+        )
+        report = lead_report(lead, transcript, claim.event)
+        if claim.channel == "email":
+            self.notifier.send_email(report, claim.delivery_key)
+        elif claim.channel == "webhook":
+            self.notifier.post_webhook(webhook_payload(report, claim.delivery_key), claim.delivery_key)
+        else:  # pragma: no cover - excluded by a CHECK constraint
+            raise ValueError(f"canal inconnu : {claim.channel}")
+
+    def deliver_pending(
+        self, now: Optional[dt.datetime] = None, lead_id: Optional[int] = None
+    ) -> DeliveryReport:
+        """Deliver every due notice (claimed first: safe to run from several processes)."""
+        return self.outbox.deliver_pending(self._send, now=now, lead_id=lead_id)
+
+    def _deliver_in_background(self, lead_id: int) -> None:
+        def run() -> None:
+            try:
+                self.deliver_pending(lead_id=lead_id)
+            except Exception:  # noqa: BLE001 - the outbox keeps it for the worker
+                log.exception("lead %d: immediate delivery failed, left in the outbox", lead_id)
+
+        thread = threading.Thread(target=run, name=f"lead-{lead_id}-notify", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    # ================================================================ the consultant side
+    def list_leads(self, status: Optional[str] = None) -> List[Dict[str, Any]]:
+        with session_scope(self.factory) as session:
+            return [lead_record(lead) for lead in LeadRepository(session).list(status)]
+
+    def export(self) -> List[Dict[str, Any]]:
+        with session_scope(self.factory) as session:
+            leads = LeadRepository(session).list()
+            return [lead_record(lead) for lead in sorted(leads, key=lambda l: l.id)]
+
+    def report(self, lead_id: int) -> Dict[str, Any]:
+        """Everything about one lead: record, qualification, diagnostic, notes, transcript."""
+        with session_scope(self.factory) as session:
+            lead = LeadRepository(session).get(lead_id)
+        if lead is None:
+            raise LeadNotFound(lead_id)
+        return lead_report(lead, read_transcript(lead.sender_ids, self.tracker_url), "lead.show")
+
+    def mark(self, lead_id: int, status: str, note: Optional[str] = None) -> Dict[str, Any]:
+        if status not in LEAD_STATUSES:
+            raise ValueError(f"statut inconnu : {status}")
+        with session_scope(self.factory) as session:
+            repo = LeadRepository(session)
+            lead = repo.get(lead_id)
+            if lead is None:
+                raise LeadNotFound(lead_id)
+            repo.set_status(lead, status, note)
+            session.flush()
+            record = lead_record(lead)
+        log.info("lead %d marked %s", lead_id, status)
+        return record
+
+    def edit(self, lead_id: int, **changes: Optional[str]) -> Dict[str, Any]:
+        """Rectify a lead (right of rectification): name, company, email, phone,
+        callback_time, need. Raises InvalidSubmission (French message) on a bad value,
+        LeadNotFound when the lead does not exist."""
+        allowed = {"name", "company", "email", "phone", "callback_time", "need"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"champs inconnus : {', '.join(sorted(unknown))}")
+        changes = {k: v for k, v in changes.items() if v is not None}
+        clean: Dict[str, Optional[str]] = {}
+        for key, value in changes.items():
+            if key == "email":
+                if value == "":
+                    clean[key] = None
+                    continue
+                result = validate_email(value)
+                if not result.ok:
+                    raise InvalidSubmission("email", result.error)
+                clean[key] = result.value
+            elif key == "phone":
+                if value == "":
+                    clean[key] = None
+                    continue
+                result = validate_phone(value)
+                if not result.ok:
+                    raise InvalidSubmission("phone", result.error)
+                clean[key] = result.value
+            elif key == "name":
+                name = _clean_text(value, MAX_NAME)
+                if not name:
+                    raise InvalidSubmission("name", "le nom ne peut pas être vide")
+                clean[key] = name
+            elif key == "need":
+                clean[key] = value.strip()[:MAX_NEED] or None
+            else:
+                clean[key] = _clean_text(value, MAX_NAME) or ("" if key == "company" else None)
+        with session_scope(self.factory) as session:
+            repo = LeadRepository(session)
+            lead = repo.get(lead_id)
+            if lead is None:
+                raise LeadNotFound(lead_id)
+            if clean.get("email"):
+                other = repo.by_email(clean["email"])
+                if other is not None and other.id != lead.id:
+                    raise InvalidSubmission(
+                        "email", f"cette adresse est déjà celle du lead n°{other.id}"
+                    )
+            for key, value in clean.items():
+                setattr(lead, key, value)
+            if lead.email is None and lead.phone is None:
+                raise InvalidSubmission(
+                    "email", "il faut garder au moins un moyen de contact (e-mail ou téléphone)"
+                )
+            latest = lead.latest_diagnostic
+            result = qualify(latest.data if latest else None, lead.need)
+            lead.qualification, lead.score = result.label, result.score
+            lead.updated_at = utcnow()
+            session.flush()
+            record = lead_record(lead)
+        log.info("lead %d rectified (%s)", lead_id, ", ".join(sorted(clean)))
+        return record
+
+    def _erase(self, select) -> ErasureReport:  # noqa: ANN001
+        report = ErasureReport()
+        with session_scope(self.factory) as session:
+            leads = select(LeadRepository(session))
+            report.lead_ids = [lead.id for lead in leads]
+            for lead in leads:
+                report.sender_ids.extend(lead.sender_ids)
+        if not report.lead_ids:
+            return report
+        # The conversations first: if this fails, the lead (and its list of conversations)
+        # is still there and the command can simply be run again.
+        report.tracker_events = delete_conversations(report.sender_ids, self.tracker_url)
+        with session_scope(self.factory) as session:
+            repo = LeadRepository(session)
+            repo.delete([lead for lead in (repo.get(i) for i in report.lead_ids) if lead])
+        for lead_id in report.lead_ids:
+            for path in self.notifier.eml_files(lead_id):
+                path.unlink(missing_ok=True)
+                report.mail_files += 1
+        log.info(
+            "erased lead(s) %s with %d conversation(s)",
+            ", ".join(map(str, report.lead_ids)), len(report.sender_ids),
+        )
+        return report
+
+    def erase_email(self, email: str) -> ErasureReport:
+        """Erase the lead with this e-mail, all its conversations and its demo e-mail files."""
+        key = email.strip().lower()
+
+        def select(repo: LeadRepository) -> List[Lead]:
+            lead = repo.by_email(key)
+            return [lead] if lead else []
+
+        return self._erase(select)
+
+    def erase_sender(self, sender_id: str) -> ErasureReport:
+        """Erase the lead linked to a conversation (if any) and the conversation itself."""
+
+        def select(repo: LeadRepository) -> List[Lead]:
+            lead = repo.by_sender(sender_id)
+            return [lead] if lead else []
+
+        report = self._erase(select)
+        if not report.lead_ids:
+            report.sender_ids = [sender_id]
+            report.tracker_events = delete_conversations([sender_id], self.tracker_url)
+        return report
+
+    def purge(self, cutoff: dt.datetime, dry_run: bool = False) -> ErasureReport:
+        """Erase the leads not contacted since ``cutoff`` (retention: 3 years)."""
+        if dry_run:
+            with session_scope(self.factory) as session:
+                leads = LeadRepository(session).not_contacted_since(cutoff)
+                return ErasureReport(
+                    lead_ids=[l.id for l in leads],
+                    sender_ids=[s for l in leads for s in l.sender_ids],
+                )
+        return self._erase(lambda repo: repo.not_contacted_since(cutoff))

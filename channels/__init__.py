@@ -1,0 +1,1 @@
+"""Rasa input channels (loaded by name from credentials.yml)."""

@@ -1,0 +1,316 @@
+"""Free answers in French: quick replies, plain words, SMS, typos, negations, per-question cues."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import bot.answers as answers_module
+from bot import nlp
+from bot.answers import looks_like_question, parse_answer, parse_relationship
+
+# (text, question key or None, expected answer)
+ANSWER_PHRASINGS = [
+    # the quick replies, clicked or typed
+    ("Oui", None, "yes"),
+    ("En partie", None, "partly"),
+    ("Non", None, "no"),
+    ("Je ne sais pas", None, "unknown"),
+    ("oui.", None, "yes"),
+    ("NON !", None, "no"),
+    # general yes
+    ("ben oui évidemment", None, "yes"),
+    ("bien sûr", None, "yes"),
+    ("ouais carrément", None, "yes"),
+    ("absolument", None, "yes"),
+    ("tout à fait", None, "yes"),
+    ("Oui bien sûr !", None, "yes"),
+    ("je pense que oui", None, "yes"),
+    ("plutôt oui", None, "yes"),
+    ("si", None, "yes"),
+    ("c'est le cas", None, "yes"),
+    ("certes", None, "yes"),
+    # general partly
+    ("en partie", None, "partly"),
+    ("à moitié", None, "partly"),
+    ("plus ou moins", None, "partly"),
+    ("un peu", None, "partly"),
+    ("pas vraiment", None, "partly"),
+    ("pas tout à fait", None, "partly"),
+    ("pas toujours", None, "partly"),
+    ("bof", None, "partly"),
+    ("mouais", None, "partly"),
+    ("ça dépend des jours", None, "partly"),
+    ("oui et non", None, "partly"),
+    ("oui mais pas tout le temps", None, "partly"),
+    ("moyen", None, "partly"),
+    # general no and negations
+    ("pas encore", None, "no"),
+    ("pas du tout", None, "no"),
+    ("non pas du tout", None, "no"),
+    ("jamais", None, "no"),
+    ("rien", None, "no"),
+    ("bah non", None, "no"),
+    ("bien sûr que non", None, "no"),
+    ("absolument pas", None, "no"),
+    ("je ne crois pas", None, "no"),
+    ("ce n'est pas le cas", None, "no"),
+    ("toujours pas", None, "no"),
+    # general unknown
+    ("je sais pas", None, "unknown"),
+    ("aucune idée", None, "unknown"),
+    ("peut-être", None, "unknown"),
+    ("pas sûr du tout", None, "unknown"),
+    ("je n'en ai aucune idée", None, "unknown"),
+    ("on verra", None, "unknown"),
+    ("", None, "unknown"),
+    ("blabla", None, "unknown"),
+    # no accents, typos, SMS style
+    ("bien sur", None, "yes"),
+    ("evidement", None, "yes"),
+    ("carément", None, "yes"),
+    ("a moitie", None, "partly"),
+    ("aucune idee", None, "unknown"),
+    ("ouiii", None, "yes"),
+    ("ouai", None, "yes"),
+    ("d'acc", None, "yes"),
+    ("nn", None, "no"),
+    ("nan", None, "no"),
+    ("jsp", None, "unknown"),
+    ("chépa", None, "unknown"),
+    ("ptet", None, "unknown"),
+    ("pa vrmt", None, "partly"),
+    ("jpense que oui", None, "yes"),
+    ("j'crois pas", None, "no"),
+    # contract
+    ("on a signé un accord cadre", "contract", "yes"),
+    ("rien d'écrit pour l'instant", "contract", "no"),
+    ("juste une poignée de main", "contract", "partly"),
+    ("on n'a rien signé", "contract", "no"),
+    ("on na rien signer", "contract", "no"),
+    ("pas encore de contrat", "contract", "no"),
+    ("ya pas de contrat", "contract", "no"),
+    ("on a un contrat mais pas encore signé", "contract", "partly"),
+    ("on a signé un accrod cadre", "contract", "yes"),
+    ("contract signé", "contract", "yes"),
+    ("on s'est mis d'accord à l'oral", "contract", "partly"),
+    ("oui, on n'a jamais eu de contrat", "contract", "no"),
+    ("je ne sais pas si on a un contrat", "contract", "unknown"),
+    ("c'est en cours de rédaction", "contract", "partly"),
+    # balance
+    ("c'est plutôt lui qui décide de tout", "balance", "no"),
+    ("on décide ensemble", "balance", "yes"),
+    ("il n'y a pas de déséquilibre", "balance", "yes"),
+    ("oui mais c'est lui qui décide de tout", "balance", "partly"),
+    ("c'est toujours lui qui tranche", "balance", "no"),
+    ("on est d'égal à égal", "balance", "yes"),
+    ("il est plus gros que nous, il impose ses conditions", "balance", "no"),
+    # the other questions
+    ("chacun est indépendant", "autonomy", "yes"),
+    ("on n'est pas indépendants", "autonomy", "no"),
+    ("on dépend pas de lui", "autonomy", "yes"),
+    ("c'est une filiale", "autonomy", "no"),
+    ("c'est moi qui fais tout", "pooled_efforts", "no"),
+    ("c'est toujours moi qui bosse", "pooled_efforts", "no"),
+    ("chacun apporte sa part", "pooled_efforts", "yes"),
+    ("on veut tous les deux réduire nos coûts", "common_goal", "yes"),
+    ("pas le même objectif", "common_goal", "no"),
+    ("on ne sait pas qui fait quoi", "own_missions", "no"),
+    ("les rôles sont clairs", "own_missions", "yes"),
+    ("c'est du gagnant gagnant", "shared_stakes", "yes"),
+    ("il n'y gagne rien", "shared_stakes", "no"),
+    ("on n'a plus envie", "shared_desire", "no"),
+    ("il traîne des pieds", "shared_desire", "no"),
+    ("je crois qu'il en a moins envie que moi", "shared_desire", "partly"),
+    ("on est super motivés tous les deux", "shared_desire", "yes"),
+    ("on a une feuille de route", "common_project", "yes"),
+    ("juste une idée en l'air", "common_project", "no"),
+    ("on en est aux grandes lignes", "common_project", "partly"),
+    ("on se connaît depuis longtemps", "partner_choice", "yes"),
+    ("je l'ai rencontré sur un salon, par hasard", "partner_choice", "no"),
+    ("on fait le point tous les mois", "piloting", "yes"),
+    ("on n'a jamais fait le point", "piloting", "no"),
+    ("de temps en temps", "piloting", "partly"),
+]
+
+
+@pytest.mark.parametrize("text, key, expected", ANSWER_PHRASINGS)
+def test_parse_answer(text, key, expected):
+    assert parse_answer(text, key) == expected
+
+
+def test_at_least_sixty_distinct_phrasings():
+    assert len({(text, key) for text, key, _ in ANSWER_PHRASINGS}) >= 60
+
+
+def test_general_cues_work_for_every_question():
+    for key in ("autonomy", "contract", "piloting"):
+        assert parse_answer("ben oui évidemment", key) == "yes"
+        assert parse_answer("pas vraiment", key) == "partly"
+
+
+def test_question_cues_stay_with_their_question():
+    # "poignée de main" means something for the contract only.
+    assert parse_answer("juste une poignée de main", "contract") == "partly"
+    assert parse_answer("juste une poignée de main", "autonomy") == "unknown"
+
+
+def test_bad_question_key():
+    with pytest.raises(ValueError, match="unknown question key 'legs'"):
+        parse_answer("oui", "legs")
+    with pytest.raises(ValueError, match="parse_relationship"):
+        parse_answer("un client", "relationship")
+
+
+RELATIONSHIP_PHRASINGS = [
+    ("Un partenaire", "partnership"),
+    ("Un client", "client"),
+    ("Un fournisseur", "supplier"),
+    ("Je ne sais pas", "unclear"),
+    ("c'est mon client", "client"),
+    ("il m'achète mes produits", "client"),
+    ("ils nous achètent nos machines", "client"),
+    ("je lui vends mes services", "client"),
+    ("c un client", "client"),
+    ("je lui achète", "supplier"),
+    ("on lui achète ses matières premières", "supplier"),
+    ("c'est mon fournisseur", "supplier"),
+    ("cest un fournisseur", "supplier"),
+    ("il nous livre", "supplier"),
+    ("il me vend ses services", "supplier"),
+    ("c'est un prestataire", "supplier"),
+    ("on monte un projet ensemble", "partnership"),
+    ("on s'associe", "partnership"),
+    ("on mutualise nos achats", "partnership"),
+    ("on a des clients en commun", "partnership"),
+    ("c'est un confrère", "partnership"),
+    ("ce n'est pas un client, c'est un partenaire", "partnership"),
+    ("ce n'est pas un client mais un partenaire", "partnership"),
+    ("c'est mon client et mon fournisseur", "unclear"),
+    ("un peu des deux", "unclear"),
+    ("jsp", "unclear"),
+    ("", "unclear"),
+]
+
+
+@pytest.mark.parametrize("text, expected", RELATIONSHIP_PHRASINGS)
+def test_parse_relationship(text, expected):
+    assert parse_relationship(text) == expected
+
+
+QUESTIONS_TO_MARC = [
+    ("pourquoi tu demandes ça ?", True),
+    ("pk tu me demandes ça", True),
+    ("c'est quoi un pilier", True),
+    ("c koi un pilier", True),
+    ("comment on choisit ?", True),
+    ("comment ça ?", True),
+    ("qu'est-ce que l'équilibre", True),
+    ("ça veut dire quoi autonome", True),
+    ("un accord cadre ça compte ?", True),
+    ("faut-il un contrat ?", True),
+    ("peut-on avoir un partenariat sans contrat", True),
+    ("est-ce que le contrat est obligatoire", True),
+    ("je ne comprends pas la question", True),
+    ("quel est le rapport ?", True),
+    ("à quoi ça sert", True),
+    ("explique-moi", True),
+    ("c'est-à-dire ?", True),
+    ("oui, pourquoi ?", True),
+    ("et vous ?", True),
+    ("oui", False),
+    ("oui ?", False),
+    ("en partie ?", False),
+    ("un client ?", False),
+    ("pourquoi pas", False),
+    ("qui sait", False),
+    ("peut-être", False),
+    ("quand même oui", False),
+    ("on a signé un contrat", False),
+    ("je sais pas comment dire", False),
+    ("rendez-vous pris avec lui chaque mois", False),
+    ("par exemple on mutualise nos achats", False),
+    ("c'est-à-dire qu'on n'a rien signé", False),
+    ("", False),
+]
+
+
+@pytest.mark.parametrize("text, expected", QUESTIONS_TO_MARC)
+def test_looks_like_question(text, expected):
+    assert looks_like_question(text) is expected
+
+
+# ---------------------------------------------------------------- normaliser and model
+
+
+def test_normalise():
+    assert nlp.normalise("on n’a  rien\u00a0signé \n") == "on n'a rien signé"
+    assert nlp.normalise(None) == ""
+    assert len(nlp.normalise("oui " * 2000)) <= nlp.MAX_CHARS
+    assert nlp.fold("Évidemment ÇA") == "evidemment ca"
+
+
+def test_typographic_apostrophe_reads_like_the_straight_one():
+    assert parse_answer("rien d’écrit pour l’instant", "contract") == "no"
+    assert parse_relationship("il m’achète mes produits") == "client"
+
+
+def test_a_pasted_novel_is_capped_and_quick():
+    start = time.monotonic()
+    assert parse_answer("blabla " * 5000 + " oui") in ("yes", "unknown", "partly", "no")
+    assert time.monotonic() - start < 5
+
+
+def test_the_model_is_loaded_once_across_threads():
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(nlp.get_nlp())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(model) for model in seen}) == 1
+    assert nlp.is_loaded()
+
+
+def test_without_the_model_plain_answers_still_work(monkeypatch):
+    def missing_model():
+        raise OSError("[E050] Can't find model 'fr_core_news_md'")
+
+    answers_module.warm_up()  # the cues were compiled with the model: only the visitor's text goes without
+    monkeypatch.setattr(answers_module, "get_nlp", missing_model)
+    answers_module._analyse.cache_clear()
+    try:
+        assert parse_answer("oui bien sûr", "contract") == "yes"
+        assert parse_answer("pas de contrat", "contract") == "no"
+        assert parse_answer("jsp", "contract") == "unknown"
+    finally:
+        answers_module._analyse.cache_clear()
+
+
+UNDERSTOOD = [
+    # (text, question key, understood?) — "je ne sais pas" is an answer; "blabla" is asked again
+    ("oui", "contract", True),
+    ("Je ne sais pas", "contract", True),
+    ("jsp", "balance", True),
+    ("rien d'écrit", "contract", True),
+    ("jamais", "piloting", True),
+    ("blabla", "contract", False),
+    ("euh", "contract", False),
+    ("", "contract", False),
+    ("c'est quoi un contrat ?", "contract", False),  # mentions the contract, answers nothing
+    ("un accord cadre ça compte ?", "contract", False),
+    ("oui, pourquoi ?", "contract", True),  # a plain answer, plus a question
+    ("c'est mon client", "relationship", True),
+    ("un client ?", "relationship", True),
+    ("Je ne sais pas", "relationship", True),
+    ("un peu des deux", "relationship", True),
+    ("blabla", "relationship", False),
+    ("c'est mon client et mon fournisseur", "relationship", False),  # worth asking differently
+    ("c'est quoi un fournisseur ?", "relationship", False),
+]
+
+
+@pytest.mark.parametrize("text, key, expected", UNDERSTOOD)
+def test_understood(text, key, expected):
+    assert answers_module.understood(text, key) is expected

@@ -1,0 +1,114 @@
+"""The contact form's reading of free answers (bot/contact.py)."""
+import pytest
+
+from bot.contact import (
+    CHOOSING,
+    FIX_SLOT,
+    SKIPPED,
+    field_named,
+    read_contact_turn,
+    slot_for,
+    summary_lines,
+)
+
+
+def read(field, text, intent="affirm", **slots):
+    return read_contact_turn(field, text, intent, slots)
+
+
+def test_name_and_company_are_kept_as_typed_and_capped():
+    assert read("name", "  Arnaud   Martin ").slots == {"contact_name": "Arnaud Martin"}
+    assert read("company", "Duo & Fils SARL").slots == {"contact_company": "Duo & Fils SARL"}
+    assert len(read("name", "A" * 500).slots["contact_name"]) == 100
+
+
+@pytest.mark.parametrize("text", ["", "   ", "123", "?!"])
+def test_a_name_without_letters_is_asked_again_in_french(text):
+    turn = read("name", text)
+    assert turn.error and "nom" in turn.error and not turn.slots
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Arnaud.Martin@Exemple.FR", "arnaud.martin@exemple.fr"),
+    ("pas d'e-mail", SKIPPED),
+    ("Pas d'e-mail", SKIPPED),
+    ("non", SKIPPED),
+    ("je préfère le téléphone", SKIPPED),
+])
+def test_email_valid_or_skipped(text, expected):
+    assert read("email", text).slots == {"contact_email": expected}
+
+
+@pytest.mark.parametrize("text", ["arnaud.martin", "arnaud@", "a@@b.fr", "arnaud martin@exemple.fr"])
+def test_an_invalid_email_gets_the_reason_in_french(text):
+    turn = read("email", text)
+    assert turn.error and not turn.slots
+    assert "e-mail" in turn.error
+
+
+@pytest.mark.parametrize("text", ["06 34 22 31 71", "06.34.22.31.71", "+33 6 34 22 31 71", "0634223171"])
+def test_french_phone_numbers_are_normalised(text):
+    assert read("phone", text).slots == {"contact_phone": "+33634223171"}
+
+
+def test_an_invalid_phone_gets_the_reason():
+    turn = read("phone", "06 34")
+    assert turn.error and not turn.slots
+
+
+def test_phone_may_be_skipped_only_with_an_email():
+    with_email = read("phone", "non merci", contact_email="a@b.fr")
+    assert with_email.slots == {"contact_phone": SKIPPED, "contact_callback": SKIPPED}
+    without = read("phone", "non merci", contact_email=SKIPPED)
+    assert without.error and "au moins un moyen" in without.error
+
+
+def test_callback_and_need_are_optional():
+    assert read("callback", "Peu importe").slots == {"contact_callback": SKIPPED}
+    assert read("callback", "mardi matin").slots == {"contact_callback": "mardi matin"}
+    assert read("need", "Choisir le partenaire", intent="ask_partner_choice").slots == {"contact_need": "Choisir le partenaire"}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Oui, j'accepte", "yes"), ("oui", "yes"), ("ok d'accord", "yes"), ("Non", "no"), ("non merci", "no"),
+])
+def test_consent_is_an_explicit_yes_or_no(text, expected):
+    assert read("consent", text).slots == {"contact_consent": expected}
+
+
+def test_an_unclear_consent_is_asked_again():
+    turn = read("consent", "peut-être plus tard on verra")
+    assert turn.error and not turn.slots
+
+
+def test_correcting_a_field_empties_it_so_the_form_asks_it_again():
+    assert read("consent", "Corriger").slots == {FIX_SLOT: CHOOSING}
+    turn = read("consent", "E-mail", **{FIX_SLOT: CHOOSING})
+    assert turn.slots == {"contact_email": None, FIX_SLOT: None}
+    phone = read("consent", "mon numéro", **{FIX_SLOT: CHOOSING})
+    assert phone.slots == {"contact_phone": None, "contact_callback": None, FIX_SLOT: None}
+
+
+@pytest.mark.parametrize("text, field", [
+    ("Nom", "name"), ("l'entreprise", "company"), ("mon adresse mail", "email"), ("Téléphone", "phone"),
+    ("le créneau", "callback"), ("Votre besoin", "need"), ("bof", None),
+])
+def test_field_named(text, field):
+    assert field_named(text) == field
+
+
+@pytest.mark.parametrize("intent", ["stop_session", "goodbye", "restart", "why_asked", "start_diagnostic"])
+def test_steering_messages_are_not_answers(intent):
+    assert not read("name", "stop", intent=intent).is_answer
+
+
+def test_a_question_on_the_text_is_not_taken_as_a_company_name():
+    assert not read("company", "c'est quoi un partenariat ?", intent="ask_partnership_definition").is_answer
+
+
+def test_summary_shows_what_will_be_kept_and_hides_skipped_fields():
+    slots = {slot_for("name"): "Arnaud Martin", slot_for("company"): "Duo", slot_for("email"): SKIPPED,
+             slot_for("phone"): "+33634223171", slot_for("callback"): "le matin", slot_for("need"): SKIPPED}
+    assert summary_lines(slots) == [
+        "• Nom : Arnaud Martin", "• Entreprise : Duo", "• Téléphone : 06 34 22 31 71", "• Créneau de rappel : le matin",
+    ]

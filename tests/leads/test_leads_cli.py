@@ -1,0 +1,392 @@
+"""Every ``sip-coach`` command, called as ``bot.cli.main([...])``: output and exit codes."""
+import csv
+import datetime as dt
+import io
+import json
+import os
+import signal
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from bot import cli
+from bot.leads.db import session_factory, session_scope
+from bot.leads.models import Lead, OutboxMessage, utcnow
+
+CONTRACT_FIELDS = {
+    "id", "created_at", "sender_id", "name", "company", "email", "phone", "consent",
+    "consent_at", "consent_version", "qualification", "score", "relationship", "verdict",
+    "missing_criteria", "missing_pillars", "status",
+}
+
+
+@pytest.fixture
+def env(monkeypatch, db_url, tracker, mail_dir):
+    monkeypatch.setenv("LEADS_DB_URL", db_url)
+    monkeypatch.setenv("TRACKER_DB_URL", tracker.url)
+    monkeypatch.setenv("LEADS_MAIL_DIR", str(mail_dir))
+    monkeypatch.setenv("LEADS_DELIVER_ON_SUBMIT", "false")
+    return db_url
+
+
+@pytest.fixture
+def run(capsys, env):
+    def run(*args):
+        code = cli.main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+    return run
+
+
+@pytest.fixture
+def two_leads(service, tracker, sub, diag):
+    tracker.conversation("conv-1", [("Nous montons un partenariat avec un confrère", "Formidable !")])
+    tracker.conversation("conv-9", [("Je reviens vous voir", "Ravi !")])
+    tracker.conversation("someone-else", [("Autre visiteur", "Bonjour")])
+    first = service.submit(sub())
+    service.submit(sub(sender_id="conv-9", phone=None, diagnostic=None))  # linked by e-mail
+    second = service.submit(sub(
+        sender_id="conv-2", name="Paul Durand", company="Durand SARL", email=None,
+        phone="+33 1 42 68 53 00", need=None, diagnostic=diag(relationship="client", missing_pillars=[]),
+    ))
+    return first, second
+
+
+def set_last_contact(engine, lead_id, when):
+    with session_scope(session_factory(engine)) as session:
+        session.execute(sa.update(Lead).where(Lead.id == lead_id).values(last_contact_at=when))
+
+
+# ------------------------------------------------------------------------- db
+def test_db_upgrade_from_empty(capsys, monkeypatch, empty_db_url):
+    monkeypatch.setenv("LEADS_DB_URL", empty_db_url)
+    assert cli.main(["db", "upgrade"]) == 0
+    out = capsys.readouterr().out
+    assert "Base des leads à jour (révision 0001_initial)" in out
+    assert cli.main(["db", "upgrade"]) == 0
+
+
+def test_default_database_is_var_leads_sqlite3(capsys, tmp_path):
+    assert cli.main(["leads", "list"]) == 1
+    assert "sip-coach db upgrade" in capsys.readouterr().err
+    assert not (tmp_path / "var" / "leads.sqlite3").exists()  # reading never creates it
+    assert cli.main(["db", "upgrade"]) == 0
+    assert (tmp_path / "var" / "leads.sqlite3").is_file()
+    assert cli.main(["leads", "list"]) == 0
+    assert "Aucun lead." in capsys.readouterr().out
+
+
+def test_not_migrated_database_is_a_clear_error(capsys, monkeypatch, empty_db_url):
+    monkeypatch.setenv("LEADS_DB_URL", empty_db_url)
+    assert cli.main(["leads", "export"]) == 1
+    err = capsys.readouterr().err
+    assert "n’existe pas encore" in err or "pas initialisée" in err
+    assert "sip-coach db upgrade" in err
+
+
+def test_unreachable_database_is_a_clear_error(capsys, monkeypatch):
+    monkeypatch.setenv("LEADS_DB_URL", "postgresql+psycopg2://nobody:secret@127.0.0.1:1/none")
+    assert cli.main(["leads", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "base des leads inaccessible" in err and "secret" not in err
+
+
+# ------------------------------------------------------------------------- usage
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ([], "arguments obligatoires manquants"),
+        (["leads"], "arguments obligatoires manquants"),
+        (["leads", "frobnicate"], "choix invalide"),
+        (["leads", "show"], "arguments obligatoires manquants"),
+        (["leads", "show", "abc"], "n’est pas un numéro de lead"),
+        (["leads", "show", "0"], "n’est pas un numéro de lead"),
+        (["leads", "mark", "1"], "arguments obligatoires manquants : --status"),
+        (["leads", "mark", "1", "--status", "new"], "choix invalide"),
+        (["leads", "export", "--format", "xml"], "choix invalide"),
+        (["leads", "erase"], "il faut l’un des arguments"),
+        (["leads", "erase", "--email", "a@b.fr", "--sender", "x"], "incompatible"),
+        (["leads", "purge"], "arguments obligatoires manquants"),
+        (["leads", "purge", "--older-than", "3 ans"], "durée invalide"),
+        (["leads", "purge", "--older-than", "0y"], "positive"),
+        (["outbox", "worker", "--interval", "-1"], "positif"),
+        (["leads", "list", "--bogus"], "arguments non reconnus"),
+    ],
+)
+def test_usage_errors_exit_2_in_french(capsys, args, words):
+    code = cli.main(args)
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.startswith("sip-coach : erreur d’utilisation :")
+    assert words in err
+    assert "usage : sip-coach" in err
+
+
+def test_help_exits_0(capsys):
+    assert cli.main(["--help"]) == 0
+    assert "Les leads de Coach Partenariat" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------- leads
+def test_list(run, two_leads):
+    first, second = two_leads
+    code, out, err = run("leads", "list")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["ID", "Créé", "le", "Qualif."]
+    assert "Paul Durand" in lines[2] and "Jeanne Martin" in lines[3]  # newest first
+    assert "01 42 68 53 00" in out  # phone shown when there is no e-mail
+    assert "chaud" in out and "2 lead(s)." in out
+    code, out, _ = run("leads", "list", "--status", "won")
+    assert code == 0 and "Aucun lead au statut « won »." in out
+
+
+def test_show_has_lead_diagnostic_and_transcript(run, two_leads):
+    first, _ = two_leads
+    code, out, err = run("leads", "show", str(first))
+    assert code == 0 and err == ""
+    assert f"lead n°{first}" in out
+    assert "Jeanne Martin" in out and "06 34 22 31 71" in out
+    assert "Les quatre piliers (2/4)" in out and "║" in out
+    assert "Les cinq points du partenariat" in out
+    # the transcripts of both linked conversations, not the other visitor's
+    assert "Nous montons un partenariat avec un confrère" in out and "Je reviens vous voir" in out
+    assert "Autre visiteur" not in out
+    assert "Conversations liées : conv-1, conv-9" in out
+
+
+def test_show_unknown_lead_exits_1(run, two_leads):
+    code, out, err = run("leads", "show", "999")
+    assert code == 1 and out == ""
+    assert err == "sip-coach : erreur : lead n°999 introuvable\n"
+
+
+def test_export_json_has_the_contract_fields(run, two_leads):
+    first, second = two_leads
+    code, out, err = run("leads", "export", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert isinstance(data, list) and [d["id"] for d in data] == [first, second]
+    for record in data:
+        assert CONTRACT_FIELDS <= set(record)
+        assert record["consent"] is True
+        assert record["qualification"] in ("hot", "warm", "cold")
+        assert 0 <= record["score"] <= 100 and isinstance(record["score"], int)
+        assert isinstance(record["missing_criteria"], list)
+        assert isinstance(record["missing_pillars"], list)
+        dt.datetime.fromisoformat(record["created_at"])
+        dt.datetime.fromisoformat(record["consent_at"])
+    a, b = data
+    assert a["sender_id"] == "conv-1" and a["sender_ids"] == ["conv-1", "conv-9"]
+    assert a["relationship"] == "partnership" and a["missing_pillars"] == ["balance", "contract"]
+    assert a["missing_criteria"] == ["shared_stakes"] and a["status"] == "new"
+    assert a["verdict"] == "mandatory_points_missing"
+    assert a["verdict_label"] == "Pas encore un partenariat"
+    assert b["email"] is None and b["phone"] == "+33142685300" and b["relationship"] == "client"
+    # default format is JSON too
+    assert json.loads(run("leads", "export")[1]) == data
+
+
+def test_export_csv_same_columns_lists_joined(run, two_leads):
+    code, out, _ = run("leads", "export", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 2
+    assert CONTRACT_FIELDS <= set(rows[0])
+    assert rows[0]["missing_pillars"] == "balance;contract"
+    assert rows[0]["sender_ids"] == "conv-1;conv-9"
+    assert rows[0]["consent"] == "true"
+    assert rows[1]["email"] == "" and rows[1]["missing_pillars"] == ""
+
+
+def test_export_to_file(run, two_leads, tmp_path):
+    target = tmp_path / "export.csv"
+    code, out, err = run("leads", "export", "--format", "csv", "--output", str(target))
+    assert code == 0 and out == "" and "2 lead(s) exporté(s)" in err
+    assert target.read_text(encoding="utf-8").startswith("id,created_at,")
+    code, _, err = run("leads", "export", "--output", str(tmp_path / "no" / "dir" / "x.json"))
+    assert code == 1 and "impossible d’écrire" in err
+
+
+def test_export_empty_is_an_empty_array(run):
+    code, out, _ = run("leads", "export", "--format", "json")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_mark(run, two_leads, engine):
+    first, _ = two_leads
+    set_last_contact(engine, first, utcnow() - dt.timedelta(days=400))
+    code, out, err = run("leads", "mark", str(first), "--status", "contacted", "--note", "Rappel jeudi")
+    assert code == 0 and err == ""
+    assert out == f"Lead n°{first} : statut « contacté » (note enregistrée).\n"
+    record = json.loads(run("leads", "export")[1])[0]
+    assert record["status"] == "contacted"
+    # a consultant's contact restarts the retention period
+    assert dt.datetime.fromisoformat(record["last_contact_at"]) > utcnow() - dt.timedelta(minutes=5)
+    code, out, _ = run("leads", "show", str(first))
+    assert "SUIVI" in out and "contacté · Rappel jeudi" in out
+    code, out, _ = run("leads", "mark", str(first), "--status", "won")
+    assert code == 0 and "« gagné »." in out
+    code, out, err = run("leads", "mark", "999", "--status", "lost")
+    assert code == 1 and "lead n°999 introuvable" in err
+
+
+def test_erase_by_email_removes_lead_conversations_and_mail(run, two_leads, tracker, service, mail_dir):
+    first, second = two_leads
+    service.deliver_pending()
+    assert list(mail_dir.glob(f"lead-{first}-*.eml"))
+    code, out, err = run("leads", "erase", "--email", "Jeanne.Martin@menuiserie-martin.fr")
+    assert code == 0 and err == ""
+    assert f"lead(s) n°{first}" in out and "2 conversation(s)" in out
+    assert tracker.count("conv-1") == 0 and tracker.count("conv-9") == 0
+    assert tracker.count("someone-else") > 0 and tracker.count("conv-2") == 0  # conv-2 had no events
+    assert not list(mail_dir.glob(f"lead-{first}-*.eml"))
+    assert [r["id"] for r in json.loads(run("leads", "export")[1])] == [second]
+    code, out, err = run("leads", "show", str(first))
+    assert code == 1
+    # again: nothing left
+    code, out, err = run("leads", "erase", "--email", "jeanne.martin@menuiserie-martin.fr")
+    assert code == 1 and "aucun lead avec l’adresse jeanne.martin@menuiserie-martin.fr" in err
+
+
+def test_erase_rejects_an_invalid_email(run, two_leads):
+    code, out, err = run("leads", "erase", "--email", "pas-une-adresse")
+    assert code == 2 and "adresse e-mail invalide" in err
+
+
+def test_erase_by_sender(run, two_leads, tracker):
+    _, second = two_leads
+    tracker.conversation("conv-2", [("Bonjour", "Salut")])
+    code, out, _ = run("leads", "erase", "--sender", "conv-2")
+    assert code == 0 and f"n°{second}" in out and tracker.count("conv-2") == 0
+    # a conversation without lead (consent refused): only its events
+    code, out, _ = run("leads", "erase", "--sender", "someone-else")
+    assert code == 0 and "Aucun lead pour cette conversation" in out
+    assert tracker.count("someone-else") == 0
+    code, out, err = run("leads", "erase", "--sender", "nobody")
+    assert code == 1 and "rien à effacer" in err
+
+
+def test_purge_three_years_after_last_contact(run, two_leads, engine, tracker):
+    first, second = two_leads
+    set_last_contact(engine, first, utcnow() - dt.timedelta(days=3 * 365 + 2))
+    set_last_contact(engine, second, utcnow() - dt.timedelta(days=3 * 365 - 2))
+    code, out, _ = run("leads", "purge", "--older-than", "3y", "--dry-run")
+    assert code == 0 and "1 lead(s) seraient effacés" in out and f"n°{first}" in out
+    assert len(json.loads(run("leads", "export")[1])) == 2
+    code, out, _ = run("leads", "purge", "--older-than", "3y")
+    assert code == 0 and "1 lead(s) effacé(s)" in out and f"n°{first} ;" in out
+    assert [r["id"] for r in json.loads(run("leads", "export")[1])] == [second]
+    assert tracker.count("conv-1") == 0
+    code, out, _ = run("leads", "purge", "--older-than", "3y")
+    assert code == 0 and "Aucun lead sans contact depuis le" in out
+    code, out, _ = run("leads", "purge", "--older-than", "30d")
+    assert code == 0 and f"n°{second}" in out
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("3y", (3, "y")), ("36m", (36, "m")), ("1095d", (1095, "d")), ("2a", (2, "y")), ("10j", (10, "d"))],
+)
+def test_parse_duration(text, expected):
+    assert cli.parse_duration(text) == expected
+
+
+def test_subtract_duration_calendar():
+    now = dt.datetime(2026, 3, 31, 12, 0, tzinfo=dt.timezone.utc)
+    assert cli.subtract_duration(now, (1, "m")) == now.replace(month=2, day=28)
+    assert cli.subtract_duration(now, (3, "y")) == now.replace(year=2023)
+    assert cli.subtract_duration(now, (15, "m")) == now.replace(year=2024, month=12)
+    assert cli.subtract_duration(now, (10, "d")) == now - dt.timedelta(days=10)
+    leap = dt.datetime(2028, 2, 29, tzinfo=dt.timezone.utc)
+    assert cli.subtract_duration(leap, (1, "y")) == dt.datetime(2027, 2, 28, tzinfo=dt.timezone.utc)
+
+
+# ------------------------------------------------------------------------- outbox
+def test_outbox_list_and_retry(run, monkeypatch, two_leads, http_receiver, engine):
+    monkeypatch.setenv("LEADS_NOTIFY_EMAIL", "false")
+    monkeypatch.setenv("LEADS_WEBHOOK_URL", http_receiver.url)
+    monkeypatch.setenv("NOTIFY_TIMEOUT", "2")
+    # the two leads were announced by e-mail (.eml): deliver those first
+    code, out, _ = run("outbox")
+    assert code == 0 and "2 notification(s) : 2 en attente." in out
+    with session_scope(session_factory(engine)) as session:  # switch them to the webhook
+        session.execute(sa.update(OutboxMessage).values(channel="webhook"))
+    code, out, err = run("outbox", "retry")
+    assert code == 1 and "2 à réessayer plus tard" in out
+    assert "certaines notifications n’ont pas pu être envoyées" in err
+    code, out, _ = run("outbox", "list")
+    assert "en attente" in out and "webhook injoignable" in out
+    http_receiver.start()
+    code, out, _ = run("outbox", "retry")
+    assert code == 0 and "Notifications : 2 envoyée(s)." in out
+    assert len(http_receiver.requests) == 2
+    code, out, _ = run("outbox")
+    assert "Aucune notification en attente ni en échec." in out
+    code, out, _ = run("outbox", "list", "--all")
+    assert out.count("envoyée") >= 2
+    code, out, _ = run("outbox", "retry")
+    assert code == 0 and "Rien à renvoyer." in out
+    code, out, err = run("outbox", "retry", "999")
+    assert code == 1 and "aucune de ces notifications" in err
+
+
+def test_outbox_worker_delivers_until_sigterm(run, two_leads, mail_dir, monkeypatch):
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        code, out, err = run("outbox", "worker", "--interval", "0.2")
+    finally:
+        timer.cancel()
+    assert code == 0
+    assert "Envoi des notifications toutes les 0.2 s" in out
+    assert "Notifications : 2 envoyée(s)." in out
+    assert "Arrêt du worker." in out
+    assert len(list(mail_dir.glob("*.eml"))) == 2
+    # the previous SIGTERM handler is restored
+    assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, signal.default_int_handler) or callable(
+        signal.getsignal(signal.SIGTERM))
+
+
+def test_worker_survives_a_failing_pass(capsys):
+    stop = threading.Event()
+    calls = []
+
+    def deliver():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("base indisponible")
+        stop.set()
+        from bot.leads.outbox import DeliveryReport
+        return DeliveryReport(sent=[1])
+
+    assert cli.run_worker(deliver, 0.01, stop, io.StringIO()) == 0
+    assert len(calls) == 2
+    assert "passage en échec" in capsys.readouterr().err
+
+
+def test_edit_rectifies_a_lead(run, two_leads):
+    first, second = two_leads
+    code, out, err = run("leads", "edit", str(first), "--phone", "07 81 22 33 44", "--company", "Martin & Fils")
+    assert code == 0 and out == f"Lead n°{first} corrigé (company, phone).\n"
+    record = json.loads(run("leads", "export", "--email", "jeanne.martin@menuiserie-martin.fr")[1])
+    assert len(record) == 1 and record[0]["phone"] == "+33781223344" and record[0]["company"] == "Martin & Fils"
+    code, _, err = run("leads", "edit", str(first), "--phone", "12")
+    assert code == 1 and "phone : Ce numéro est trop court" in err
+    code, _, err = run("leads", "edit", str(second), "--email", "jeanne.martin@menuiserie-martin.fr")
+    assert code == 1 and f"déjà celle du lead n°{first}" in err
+    code, _, err = run("leads", "edit", str(second), "--phone", "")
+    assert code == 1 and "au moins un moyen de contact" in err
+    code, _, err = run("leads", "edit", str(first))
+    assert code == 2 and "rien à corriger" in err
+    code, _, err = run("leads", "edit", "999", "--name", "X")
+    assert code == 1 and "introuvable" in err
+
+
+def test_export_of_one_visitor(run, two_leads):
+    code, out, err = run("leads", "export", "--email", "nobody@entreprise.fr")
+    assert code == 1 and "aucun lead avec l’adresse" in err
+    code, out, err = run("leads", "export", "--email", "pas une adresse")
+    assert code == 2

@@ -1,0 +1,69 @@
+"""The widget in a real browser against the real bot (live stack from tests/conftest.py)."""
+import pytest
+
+from bot.diagnostic import load_questionnaire
+from bot.knowledge import load_knowledge
+from bot.leads.service import LeadService
+from tests.web.conftest import PHONE
+
+pytestmark = pytest.mark.e2e
+K = load_knowledge()
+Q = load_questionnaire()
+SLOW_MS = 60_000  # the real bot, on a busy 2-core machine
+
+
+@pytest.fixture
+def live_chat(chat_factory, live_stack):
+    assert live_stack.web_url, "web/serve.py is missing"
+    return chat_factory(live_stack.web_url + "/")
+
+
+def test_greeting_guided_session_and_a_direct_question(live_chat):
+    chat = live_chat
+    chat.open()
+    chat.wait_bot_count(len(K.lines["greet"]), SLOW_MS)
+    assert chat.bot_texts()[: len(K.lines["greet"])] == list(K.lines["greet"])
+    chat.click_reply(K.buttons["coaching"].title, timeout=SLOW_MS)
+    chat.wait_bot_count(len(K.lines["greet"]) + len(K.steps[0].messages), SLOW_MS)
+    assert chat.bot_texts()[-1] == K.steps[0].messages[-1]
+    chat.click_reply(K.buttons["continue"].title, timeout=SLOW_MS)
+    chat.page.wait_for_function(
+        "t => [...document.querySelectorAll('.cp-msg--bot .cp-bubble')].some(b => b.textContent.includes(t))",
+        arg=K.steps[1].messages[-1][:40], timeout=SLOW_MS,
+    )
+    chat.send("C'est quoi les quatre piliers ?", timeout=SLOW_MS)
+    chat.page.wait_for_function(
+        "t => [...document.querySelectorAll('.cp-msg--bot .cp-bubble')].some(b => b.textContent.includes(t))",
+        arg="même envie", timeout=SLOW_MS,
+    )
+    chat.screenshot("live-desktop-session.png")
+    before = chat.bot_texts()
+    chat.page.reload()
+    chat.panel.wait_for(state="visible")
+    assert chat.bot_texts() == before                       # the conversation survives a reload
+
+
+def test_diagnostic_to_its_picture_then_contact_form_to_a_stored_lead(chat_factory, live_stack):
+    chat = chat_factory(live_stack.web_url + "/", viewport=PHONE)
+    chat.open()
+    chat.wait_bot_count(len(K.lines["greet"]), SLOW_MS)
+    chat.click_reply(K.buttons["diagnostic"].title, timeout=SLOW_MS)
+    for title in ["Un partenaire"] + ["Oui"] * 8 + ["Non", "Oui", "En partie"]:
+        chat.click_reply(title, timeout=SLOW_MS)
+    figure = chat.page.locator("figure.cp-diag")
+    figure.wait_for(state="visible", timeout=SLOW_MS)
+    assert figure.locator("svg.cp-table").get_attribute("data-missing-legs") == "1"
+    figure.scroll_into_view_if_needed()
+    chat.screenshot("live-phone-diagnostic.png")
+    chat.click_reply(K.buttons["contact"].title, timeout=SLOW_MS)
+    for text in ["Claire Dupont", "Atelier Dupont", "claire@atelier-dupont.fr", "+33 6 12 34 56 78", "Peu importe"]:
+        chat.send(text, timeout=SLOW_MS)
+    chat.click_reply("Construire la relation", timeout=SLOW_MS)
+    chat.click_reply("Oui, j'accepte", timeout=SLOW_MS)
+    assert chat.bot_texts()[-2] == K.lines["contact_done"][0]
+    service = LeadService.from_env({**live_stack.env, "LEADS_DELIVER_ON_SUBMIT": "false"})
+    try:
+        stored = [lead for lead in service.export() if lead["email"] == "claire@atelier-dupont.fr"]
+    finally:
+        service.close()
+    assert len(stored) == 1 and stored[0]["missing_pillars"] == ["contract"]
