@@ -38,14 +38,15 @@ $(VENV)/.installed: requirements.txt requirements.lock pyproject.toml
 	@echo "==> Installation de l'environnement Python 3.10 dans $(VENV)/ (environ 3 minutes la première fois)…"
 	@[ -x $(PY) ] || $(PYTHON310) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade 'pip==24.2'
-	@$(PY) -m pip install --progress-bar on -r requirements.txt -c requirements.lock
+	@set -o pipefail; $(PY) -m pip install --progress-bar on -r requirements.txt -c requirements.lock \
+	   | { grep -v '^Requirement already satisfied' || true; }
 	@$(PY) -m pip install --quiet --no-deps -e .
 	@$(PY) -m pip check
 	@touch $@
 
 train: $(MODEL)
 
-$(MODEL): $(VENV)/.installed $(MODEL_INPUTS)
+$(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
 	@echo "==> Entraînement du modèle (environ 2 à 3 minutes)…"
 	@$(RASA) train --fixed-model-name coach --out models
 	@touch $@

@@ -41,19 +41,6 @@ FORM = "contact_form"
 REQUESTED_SLOT = "requested_slot"
 LEAD_SLOT = "lead_id"
 
-# Marc's questions, in his voice; the buttons offer the usual answers.
-QUESTIONS: Dict[str, tuple[str, tuple[str, ...]]] = {
-    "name": ("Comment vous appelez-vous ?", ()),
-    "company": ("Et quelle est votre entreprise ?", ()),
-    "email": ("Votre adresse e-mail ? Si vous préférez être appelé, répondez « pas d'e-mail ».", ("Pas d'e-mail",)),
-    "phone": ("Votre numéro de téléphone ? (par exemple 06 12 34 56 78)", ()),
-    "callback": ("Un moment préféré pour qu'on vous rappelle ?", ("Le matin", "L'après-midi", "Peu importe")),
-    "need": ("En deux mots, sur quoi aimeriez-vous être accompagné ?",
-             ("Choisir le partenaire", "Construire la relation", "Piloter la relation")),
-}
-PHONE_OPTIONAL = "Et un numéro de téléphone ? (facultatif : répondez « non » pour passer)"
-
-
 @lru_cache(maxsize=1)
 def lead_service() -> LeadService:
     return LeadService.from_env()
@@ -117,9 +104,10 @@ class AskContactField(Action, ABC):
         return f"action_ask_{slot_for(self.field_name)}"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        text, titles = QUESTIONS[self.field_name]
-        if self.field_name == "phone" and filled(_contact_slots(tracker), "email"):
-            text, titles = PHONE_OPTIONAL, ("Non merci",)
+        key = self.field_name
+        if key == "phone" and filled(_contact_slots(tracker), "email"):
+            key = "phone_optional"  # at least one way to reach the visitor: e-mail given, phone optional
+        text, titles = coach().k.contact_questions[key]
         send(dispatcher, tracker, Reply((text,), tuple(Button(t, t) for t in titles)))
         return []
 
@@ -132,15 +120,16 @@ class AskConsent(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         slots = _contact_slots(tracker)
+        questions = coach().k.contact_questions
         if slots.get(FIX_SLOT) == CHOOSING:
+            text, _ = questions["which_field"]
             titles = [FIELD_LABELS[f] for f in FIELDS[:-1] if slots.get(slot_for(f))]
-            send(dispatcher, tracker, Reply(("Quelle information voulez-vous corriger ?",),
-                                            tuple(Button(t, t) for t in titles)))
+            send(dispatcher, tracker, Reply((text,), tuple(Button(t, t) for t in titles)))
             return []
         notice = get_notice()
-        summary = "Je récapitule :\n" + "\n".join(summary_lines(slots))
-        buttons = (Button("Oui, j'accepte", "Oui, j'accepte"), Button("Corriger une information", "Corriger"),
-                   Button("Non", "Non"))
+        intro, titles = questions["summary"]
+        summary = "\n".join([intro, *summary_lines(slots)])
+        buttons = tuple(Button(t, t) for t in titles)
         send(dispatcher, tracker, Reply((summary, notice.text, notice.question), buttons))
         return []
 
@@ -203,7 +192,14 @@ class ActionSubmitLead(Action):
         )
         try:
             lead_id = await asyncio.to_thread(lead_service().submit, submission)
-        except Exception:
+        except Exception as error:
+            from bot.leads.spool import spool_after_outage
+
+            # Leads database down: the submission waits in the local spool (LEADS_SPOOL_DIR)
+            # and is written exactly once when the database is back (bot/leads/spool.py).
+            if await asyncio.to_thread(spool_after_outage, error, submission, lead_service):
+                send(dispatcher, tracker, marc.line("contact_done", ("coaching", "question")))
+                return []
             logger.exception("Lead of conversation %s could not be stored", tracker.sender_id)
             send(dispatcher, tracker, marc.line("contact_failed", ("question",)))
             return []

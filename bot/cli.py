@@ -12,7 +12,10 @@
     sip-coach leads purge --older-than 3y [--dry-run]        (Nd, Nm ou Ny)
     sip-coach outbox [list] [--all]
     sip-coach outbox retry [ID ...]
-    sip-coach outbox worker --interval SECONDES
+    sip-coach outbox worker --interval SECONDES   (rejoue aussi les demandes en attente)
+    sip-coach spool [list]
+    sip-coach spool replay
+    sip-coach spool erase --email ADRESSE | --sender ID_CONVERSATION
 
 Exit codes: 0 success, 1 not found or failure, 2 wrong usage. Messages in French,
 errors on stderr. Settings come from the environment (``docs/leads.md``).
@@ -192,6 +195,16 @@ def build_parser() -> _Parser:
     p = oc.add_parser("worker", help="envoie en boucle jusqu’à Ctrl-C / SIGTERM")
     p.add_argument("--interval", type=_positive_float, default=30.0, metavar="SECONDES",
                    help="pause entre deux passages (défaut 30)")
+
+    spool = commands.add_parser(
+        "spool", help="demandes gardées pendant une panne de la base des leads (LEADS_SPOOL_DIR)")
+    sc = spool.add_subparsers(dest="spool_command", metavar="ACTION", parser_class=_Parser)
+    sc.add_parser("list", help="nombre de demandes en attente (défaut)")
+    sc.add_parser("replay", help="enregistre maintenant les demandes en attente, une seule fois chacune")
+    p = sc.add_parser("erase", help="efface les demandes en attente d’un visiteur (RGPD)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", metavar="ADRESSE", help="adresse e-mail du visiteur")
+    who.add_argument("--sender", metavar="ID", help="identifiant d’une conversation")
     return parser
 
 
@@ -556,13 +569,91 @@ def cmd_outbox_worker(args, out) -> int:  # noqa: ANN001
             previous[sig] = signal.signal(sig, handle)
     print(f"Envoi des notifications toutes les {args.interval:g} s (Ctrl-C pour arrêter).", file=out)
     out.flush()
+    from bot.leads.spool import LeadSpool
+
+    spool = LeadSpool.from_env()
+
+    def deliver():
+        # First the requests kept during a leads-database outage (written exactly once),
+        # then the notices, theirs included.
+        if spool.count():
+            replayed = spool.replay(svc)
+            if replayed.written or replayed.skipped or replayed.failed:
+                _print_replay(replayed, spool, out)
+                out.flush()
+        return svc.deliver_pending()
+
     try:
-        run_worker(svc.deliver_pending, args.interval, stop, out)
+        run_worker(deliver, args.interval, stop, out)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         svc.close()
     print("Arrêt du worker.", file=out)
+    return EXIT_OK
+
+
+def _print_replay(report, spool, out) -> None:  # noqa: ANN001
+    parts = [f"{len(report.written)} enregistrée(s)"]
+    if report.skipped:
+        parts.append(f"{report.skipped} déjà enregistrée(s)")
+    if report.waiting:
+        parts.append(f"{report.waiting} toujours en attente (base des leads inaccessible)")
+    if report.failed:
+        parts.append(f"{report.failed} refusée(s), mise(s) de côté dans {spool.failed_directory}")
+    print("Demandes en attente : " + ", ".join(parts) + ".", file=out)
+
+
+def cmd_spool_list(args, out) -> int:  # noqa: ANN001
+    from bot.leads.spool import LeadSpool
+
+    spool = LeadSpool.from_env()
+    pending, failed = spool.pending(), spool.failed()
+    if not pending:
+        print(f"Aucune demande en attente ({spool.directory}).", file=out)
+    else:
+        oldest = spool.read(pending[0]).spooled_at.astimezone().strftime("%d/%m/%Y %H:%M")
+        print(f"{len(pending)} demande(s) en attente dans {spool.directory} "
+              f"(la plus ancienne : {oldest}) ; « {PROG} spool replay » les enregistre.", file=out)
+    if failed:
+        print(f"{len(failed)} demande(s) refusée(s) par la base, à examiner : {spool.failed_directory}",
+              file=out)
+    return EXIT_OK
+
+
+def cmd_spool_replay(args, out) -> int:  # noqa: ANN001
+    from bot.leads.service import LeadService
+    from bot.leads.spool import LeadSpool
+
+    spool = LeadSpool.from_env()
+    if not spool.count():
+        print("Aucune demande en attente.", file=out)
+        return EXIT_OK
+    svc = LeadService.from_env()  # notices of the replayed leads go out at once, as live
+    try:
+        report = spool.replay(svc)
+    finally:
+        svc.close()
+    _print_replay(report, spool, out)
+    if not report.ok:
+        print(f"{PROG} : certaines demandes n’ont pas pu être enregistrées ; voir « {PROG} spool ».",
+              file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def cmd_spool_erase(args, out) -> int:  # noqa: ANN001
+    from bot.leads.spool import LeadSpool
+    from bot.leads.validation import validate_email
+
+    email = None
+    if args.email is not None:
+        checked = validate_email(args.email)
+        if not checked.ok:
+            raise UsageError(f"adresse e-mail invalide : {checked.error}")
+        email = checked.value
+    deleted = LeadSpool.from_env().erase(email=email, sender_id=args.sender)
+    print(f"{deleted} demande(s) en attente effacée(s).", file=out)
     return EXIT_OK
 
 
@@ -579,6 +670,10 @@ COMMANDS = {
     ("outbox", None): cmd_outbox_list,
     ("outbox", "retry"): cmd_outbox_retry,
     ("outbox", "worker"): cmd_outbox_worker,
+    ("spool", "list"): cmd_spool_list,
+    ("spool", None): cmd_spool_list,
+    ("spool", "replay"): cmd_spool_replay,
+    ("spool", "erase"): cmd_spool_erase,
 }
 
 

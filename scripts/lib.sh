@@ -11,7 +11,9 @@ export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
 
 PIDS=()
 
+STOPPING=
 cleanup() {
+  STOPPING=1
   trap - INT TERM EXIT
   if ((${#PIDS[@]})); then
     echo

@@ -14,6 +14,10 @@ require_free_port "serveur Rasa" "$RASA_PORT" RASA_PORT
 PIDS+=($!)
 wait_for_http "serveur Rasa" "http://127.0.0.1:$RASA_PORT/" 300 "$!"
 
+# Notices to the consultant that failed (SMTP or webhook down) are retried from the outbox.
+"$VENV/bin/sip-coach" outbox worker --interval 30 >var/log/outbox.log 2>&1 &
+PIDS+=($!)
+
 require_free_port "page de démo" "$WEB_PORT" WEB_PORT
 "$VENV/bin/python" web/serve.py >var/log/web.log 2>&1 &
 PIDS+=($!)
@@ -29,4 +33,7 @@ cat <<MSG
 
 MSG
 wait -n "${PIDS[@]}" || true
-echo "Un des serveurs s'est arrêté : voir var/log/." >&2
+if [ -z "$STOPPING" ]; then
+  echo "Un des serveurs s'est arrêté : voir var/log/. Arrêt des autres." >&2
+  exit 1
+fi

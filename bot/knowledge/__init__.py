@@ -26,6 +26,7 @@ REQUIRED_LINES = (
     "deny_idle", "nothing_to_resume", "diagnostic_intro", "diagnostic_resume", "diagnostic_again",
     "diagnostic_paused", "diagnostic_offer", "contact_intro", "contact_cancelled", "contact_done", "contact_failed", "session_already_done", "too_long", "empty", "action_error",
 )
+CONTACT_QUESTIONS = ("name", "company", "email", "phone", "phone_optional", "callback", "need", "summary", "which_field")
 REQUIRED_BUTTONS = ("coaching", "diagnostic", "question", "continue", "resume", "stop", "contact", "restart")
 
 
@@ -63,6 +64,8 @@ class Knowledge:
     resume_prompt: str
     after_answer_prompt: str
     lines: Mapping[str, tuple[str, ...]]
+    # Contact form: field -> (question, quick-reply titles).
+    contact_questions: Mapping[str, tuple[str, tuple[str, ...]]]
 
     def button(self, key: str) -> Button:
         return self.buttons[key]
@@ -167,6 +170,18 @@ def parse_knowledge(raw: Any, path: Path = CONTENT_PATH) -> Knowledge:
         if key not in lines:
             raise r.fail("lines", f"réplique « {key} » manquante")
 
+    contact_questions = {}
+    raw_questions = r.mapping(root.get("contact_questions"), "contact_questions")
+    for key in CONTACT_QUESTIONS:
+        spec = r.mapping(raw_questions.get(key), f"contact_questions.{key}")
+        titles = spec.get("buttons") or []
+        if not isinstance(titles, list):
+            raise r.fail(f"contact_questions.{key}.buttons", "liste attendue")
+        contact_questions[key] = (
+            r.text(spec.get("text"), f"contact_questions.{key}.text"),
+            tuple(r.text(t, f"contact_questions.{key}.buttons") for t in titles),
+        )
+
     session_end = r.mapping(root.get("session_end"), "session_end")
     resume_prompt = r.text(root.get("resume_prompt"), "resume_prompt")
     if "{next_title}" not in resume_prompt:
@@ -184,6 +199,7 @@ def parse_knowledge(raw: Any, path: Path = CONTENT_PATH) -> Knowledge:
         resume_prompt=resume_prompt,
         after_answer_prompt=r.text(root.get("after_answer_prompt"), "after_answer_prompt"),
         lines=lines,
+        contact_questions=contact_questions,
     )
 
 

@@ -59,7 +59,7 @@ def test_diagnostic_to_its_picture_then_contact_form_to_a_stored_lead(chat_facto
     for text in ["Claire Dupont", "Atelier Dupont", "claire@atelier-dupont.fr", "+33 6 12 34 56 78", "Peu importe"]:
         chat.send(text, timeout=SLOW_MS)
     chat.click_reply("Construire la relation", timeout=SLOW_MS)
-    chat.click_reply("Oui, j'accepte", timeout=SLOW_MS)
+    chat.click_reply("Oui, j’accepte", timeout=SLOW_MS)
     assert chat.bot_texts()[-2] == K.lines["contact_done"][0]
     service = LeadService.from_env({**live_stack.env, "LEADS_DELIVER_ON_SUBMIT": "false"})
     try:

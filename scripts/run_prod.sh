@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# `make run-prod`: the production profile on this machine (docs/deployment.md).
+#   PostgreSQL (conversations, leads) and Redis (locks) must run; settings from the environment.
+#   2 action servers and 2 Rasa replicas on 127.0.0.1, nginx in front of them on RASA_PORT,
+#   the demo page on WEB_PORT, the outbox worker (notices, and the leads kept during an outage).
+# A component that stops is started again; Ctrl-C stops everything.
+source "$(dirname "$0")/prod_lib.sh"
+
+prod_defaults
+command -v "$NGINX_BIN" >/dev/null 2>&1 || [ -x "$NGINX_BIN" ] ||
+  prod_fail "nginx est introuvable : installez-le (apt-get install nginx), ou indiquez NGINX_BIN=…"
+[ -f "$MODEL" ] || prod_fail "Modèle absent ($MODEL) : lancez « make train »."
+
+echo "==> Services : PostgreSQL ($TRACKER_DB_HOST:$TRACKER_DB_PORT), Redis ($REDIS_HOST:$REDIS_PORT)"
+prod_prepare_services
+apply_migrations  # lib.sh: sip-coach db upgrade on LEADS_DB_URL
+
+require_free_port "nginx (public)" "$RASA_PORT" RASA_PORT
+require_free_port "nginx (actions)" "$ACTIONS_PORT" ACTIONS_PORT
+require_free_port "page de démo" "$WEB_PORT" WEB_PORT
+for port in $RASA_REPLICA_PORTS; do require_free_port "réplique Rasa" "$port" RASA_REPLICA_PORTS; done
+for port in $ACTIONS_REPLICA_PORTS; do require_free_port "serveur d'actions" "$port" ACTIONS_REPLICA_PORTS; done
+
+RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/coach-prod.XXXXXX")
+prod_render_nginx "$RUN_DIR" >/dev/null
+prod_check_nginx "$RUN_DIR" || prod_fail "Configuration nginx refusée (voir ci-dessus et $RUN_DIR/nginx.conf)."
+
+# Supervision: name -> pid, name -> command, name -> log, name -> start time.
+declare -A PID CMD LOG STARTED QUICK_DEATHS
+start_component() {  # name log command...
+  local name=$1 log=$2
+  shift 2
+  CMD[$name]="$*"
+  LOG[$name]=$log
+  ( "$@" ) >>"$log" 2>&1 &
+  PID[$name]=$!
+  STARTED[$name]=$SECONDS
+  PIDS+=($!)
+}
+
+stop_all() {
+  cleanup
+  rm -rf "$RUN_DIR"
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
+
+i=0
+for port in $ACTIONS_REPLICA_PORTS; do
+  i=$((i + 1))
+  start_component "actions-$i" "$PROD_LOG_DIR/actions-$i.log" prod_exec_action_server "$port"
+done
+start_component nginx "$PROD_LOG_DIR/nginx.log" prod_exec_nginx "$RUN_DIR"
+i=0
+for port in $RASA_REPLICA_PORTS; do
+  i=$((i + 1))
+  start_component "rasa-$i" "$PROD_LOG_DIR/rasa-$i.log" prod_exec_rasa_replica "$port"
+done
+start_component web "$PROD_LOG_DIR/web.log" prod_exec_web
+start_component outbox "$PROD_LOG_DIR/outbox.log" prod_exec_outbox_worker
+
+i=0
+for port in $ACTIONS_REPLICA_PORTS; do
+  i=$((i + 1))
+  wait_for_http "serveur d'actions $i" "http://$ACTIONS_BIND_HOST:$port/health" 180 "${PID[actions-$i]}"
+done
+wait_for_http "nginx" "http://$ACTIONS_HOST:$ACTIONS_PORT/health" 30 "${PID[nginx]}"
+i=0
+for port in $RASA_REPLICA_PORTS; do
+  i=$((i + 1))
+  wait_for_http "réplique Rasa $i" "http://$RASA_BIND_HOST:$port/" 300 "${PID[rasa-$i]}"
+done
+wait_for_http "page de démo" "http://127.0.0.1:$WEB_PORT/" 30 "${PID[web]}"
+
+shown_host=$PUBLIC_HOST
+[ "$shown_host" = "0.0.0.0" ] && shown_host=localhost
+cat <<MSG
+
+  Coach Partenariat (profil production) est prêt.
+  Page de démo :     http://localhost:$WEB_PORT/
+  API REST (nginx) : http://$shown_host:$RASA_PORT/webhooks/rest/webhook   santé : /health
+  Répliques Rasa :   $(for p in $RASA_REPLICA_PORTS; do printf '%s:%s ' "$RASA_BIND_HOST" "$p"; done)(API HTTP désactivée)
+  Actions :          $(for p in $ACTIONS_REPLICA_PORTS; do printf '%s:%s ' "$ACTIONS_BIND_HOST" "$p"; done)derrière $ACTIONS_HOST:$ACTIONS_PORT
+  Bases :            conversations $TRACKER_DB_NAME, leads $(echo "$LEADS_DB_URL" | sed -E 's#^[^/]*//([^@/]*@)?##; s#\?.*$##') ; verrous Redis $REDIS_HOST:$REDIS_PORT/$REDIS_DB
+  Journaux :         $PROD_LOG_DIR/
+  Ctrl-C pour tout arrêter.
+
+MSG
+
+# A component that stops is started again (nginx keeps serving with the other replicas in
+# the meantime). Three quick deaths in a row (under 30 s of life each): something is wrong,
+# everything stops.
+while true; do
+  sleep 2
+  for name in "${!PID[@]}"; do
+    kill -0 "${PID[$name]}" 2>/dev/null && continue
+    wait "${PID[$name]}" 2>/dev/null && status=0 || status=$?
+    if ((SECONDS - STARTED[$name] < 30)); then
+      QUICK_DEATHS[$name]=$((${QUICK_DEATHS[$name]:-0} + 1))
+    else
+      QUICK_DEATHS[$name]=0
+    fi
+    if ((QUICK_DEATHS[$name] >= 3)); then
+      echo "$name s'arrête dès son démarrage (code $status) : tout s'arrête ; voir ${LOG[$name]}." >&2
+      exit 1
+    fi
+    echo "$(date '+%H:%M:%S') $name s'est arrêté (code $status) : relance ; journal ${LOG[$name]}" >&2
+    # shellcheck disable=SC2086 # CMD holds a function name and its (space-free) arguments
+    start_component "$name" "${LOG[$name]}" ${CMD[$name]}
+  done
+done
