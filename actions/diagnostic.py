@@ -156,7 +156,7 @@ class ActionDiagnosticVerdict(Action):
         relationship, answers = answers_from_slots(_diagnostic_slots(tracker))
         result = evaluate(relationship=relationship, answers=answers)
         marc = coach()
-        verdict = Reply((result.message,), custom=result.to_payload())
-        send(dispatcher, tracker, verdict)
-        send(dispatcher, tracker, marc.line("diagnostic_offer", ("contact", "no_thanks", "question")))
+        verdict, *rest = result.messages
+        send(dispatcher, tracker, Reply((verdict,), custom=result.to_payload()))  # the widget draws the table here
+        send(dispatcher, tracker, Reply(tuple(rest)).then(marc.line("diagnostic_offer", ("contact", "no_thanks", "question"))))
         return [SlotSet(RESULT_SLOT, result.to_dict())]

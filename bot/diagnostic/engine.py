@@ -89,7 +89,8 @@ class DiagnosticResult:
     missing_pillars: list[str]
     missing_extras: list[str]
     advice: list[str]  # the first MAX_NEXT_STEPS are the next steps quoted in `message`
-    message: str
+    message: str  # the whole verdict as one text (the three bubbles joined)
+    messages: tuple[str, ...]  # the verdict, the next steps, the offer: one chat bubble each
     labels: Mapping[str, str]  # question key -> short label, for the widget
 
     def item_score(self, key: str) -> float:
@@ -154,7 +155,7 @@ def evaluate(
     verdict = _verdict(relationship, missing_criteria, missing_pillars, missing_extras)
     advice = _advice(q, relationship, answers, missing_criteria + missing_pillars + missing_extras)
     labels = {question.key: question.label for question in q.questions}
-    message = _message(q, verdict, relationship, answers, labels, missing_criteria, missing_pillars, missing_extras, advice)
+    messages = _message(q, verdict, relationship, answers, labels, missing_criteria, missing_pillars, missing_extras, advice)
     return DiagnosticResult(
         relationship=relationship,
         answers=MappingProxyType(answers),
@@ -165,7 +166,8 @@ def evaluate(
         missing_pillars=missing_pillars,
         missing_extras=missing_extras,
         advice=advice,
-        message=message,
+        messages=messages,
+        message="\n".join(messages),
         labels=MappingProxyType(labels),
     )
 
@@ -227,7 +229,7 @@ def _message(
     missing_pillars: list[str],
     missing_extras: list[str],
     advice: list[str],
-) -> str:
+) -> tuple[str, str, str]:
     def listing(keys: list[str]) -> str:
         return _join_fr([_quoted(labels[key], q.answer_notes.get(answers[key])) for key in keys])
 
@@ -245,7 +247,8 @@ def _message(
     if verdict == "wobbly" and missing_extras:
         parts.append(q.also_missing["extras"].format(**fields))
     steps = "\n".join(f"{number}) {text}" for number, text in enumerate(advice[:MAX_NEXT_STEPS], 1))
-    return "\n".join([" ".join(parts), q.next_steps_intro, steps, q.closing])
+    # Three chat bubbles: the verdict, the next steps, the offer of help.
+    return (" ".join(parts), f"{q.next_steps_intro}\n{steps}", q.closing)
 
 
 def _quoted(label: str, note: str | None) -> str:
