@@ -8,6 +8,8 @@ MODEL=models/coach.tar.gz
 : "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${WEB_PORT:=8000}"
 export RASA_PORT ACTIONS_PORT WEB_PORT
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
+# Third-party deprecation warnings (pkg_resources, pyparsing, SQLAlchemy 2.0) are not for users.
+export PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
 
 PIDS=()
 
