@@ -74,6 +74,17 @@ async def _forget_personal_data(tracker: Tracker) -> None:
         logger.exception("Could not redact the contact form of conversation %s", tracker.sender_id)
 
 
+def _offered_buttons(field_name: str, slots: Dict[str, Optional[str]]) -> tuple[str, ...]:
+    """The button titles shown with the question being answered."""
+    questions = coach().k.contact_questions
+    if field_name == "consent":
+        if slots.get(FIX_SLOT) == CHOOSING:
+            return tuple(FIELD_LABELS[f] for f in FIELDS[:-1])
+        return questions["summary"][1]
+    key = "phone_optional" if field_name == "phone" and filled(slots, "email") else field_name
+    return questions[key][1]
+
+
 class ValidateContactForm(FormValidationAction):
     def name(self) -> Text:
         return f"validate_{FORM}"
@@ -85,6 +96,7 @@ class ValidateContactForm(FormValidationAction):
             return []
         turn = await asyncio.to_thread(
             read_contact_turn, field_name, latest_text(tracker), latest_intent(tracker), _contact_slots(tracker),
+            _offered_buttons(field_name, _contact_slots(tracker)),
         )
         if not turn.is_answer:
             return []  # the form is rejected: the rules answer (a question, "stop"...)
@@ -123,7 +135,7 @@ class AskConsent(Action):
         questions = coach().k.contact_questions
         if slots.get(FIX_SLOT) == CHOOSING:
             text, _ = questions["which_field"]
-            titles = [FIELD_LABELS[f] for f in FIELDS[:-1] if slots.get(slot_for(f))]
+            titles = [FIELD_LABELS[f] for f in FIELDS[:-1]]  # all of them: a skipped phone can be added
             send(dispatcher, tracker, Reply((text,), tuple(Button(t, t) for t in titles)))
             return []
         notice = get_notice()

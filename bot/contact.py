@@ -81,14 +81,18 @@ def _short_text(text: str, limit: int) -> str:
 
 def read_contact_turn(
     field_name: str, text: str, intent: Optional[str], slots: Mapping[str, Optional[str]],
+    quick_replies: tuple[str, ...] = (),
 ) -> ContactTurn:
-    """What the visitor's message means for the field being asked."""
+    """What the visitor's message means for the field being asked. A button offered with the
+    question (`quick_replies`) is always an answer, whatever the NLU made of its title."""
     text = normalise(text)
+    reader = _READERS[field_name]
+    if fold(text) in {fold(normalise(title)) for title in quick_replies}:
+        return reader(text, slots)
     if (intent or "") in STEERING_INTENTS:
         return NOT_AN_ANSWER
     if (intent or "").startswith("ask_") and looks_like_question(text):
         return NOT_AN_ANSWER
-    reader = _READERS[field_name]
     return reader(text, slots)
 
 

@@ -13,6 +13,7 @@ from typing import Mapping, Optional
 from bot.answers import looks_like_question, parse_answer, parse_relationship, understood
 from bot.diagnostic.keys import QUESTION_KEYS
 from bot.diagnostic.loader import Question, Questionnaire, load_questionnaire
+from bot.nlp import fold, normalise
 
 SLOT_PREFIX = "diag_"
 # The slot that remembers which question was already asked a second time.
@@ -51,6 +52,9 @@ class Turn:
 
 def read_turn(key: str, text: str, intent: Optional[str], already_rephrased: bool) -> Turn:
     """What the visitor's message means for question `key`."""
+    quick = _quick_reply_value(key, text)
+    if quick is not None:
+        return Turn(ANSWER, quick)     # a button of this question, whatever the NLU made of it
     intent = intent or ""
     if intent in STEERING_INTENTS:
         return Turn(NOT_AN_ANSWER)
@@ -65,6 +69,14 @@ def read_turn(key: str, text: str, intent: Optional[str], already_rephrased: boo
     if already_rephrased:
         return Turn(ANSWER, "unclear" if key == "relationship" else "unknown")
     return Turn(REPHRASE)
+
+
+def _quick_reply_value(key: str, text: str) -> Optional[str]:
+    wanted = fold(normalise(text)).strip(" .!")
+    for reply in load_questionnaire().question(key).quick_replies:
+        if fold(normalise(reply.title)) == wanted:
+            return reply.value
+    return None
 
 
 @dataclass(frozen=True)

@@ -102,3 +102,8 @@ def test_verdict_sends_the_message_the_picture_and_the_offer():
     assert messages[-1]["text"] == K.lines["diagnostic_offer"][0]
     assert "/request_contact" in [b["payload"] for b in messages[-1]["buttons"]]
     assert slot_events(events)["diag_result"]["verdict"] == "wobbly"
+
+
+@pytest.mark.parametrize("title, value", [("Je ne sais pas", "unknown"), ("En partie", "partly"), ("Non", "no")])
+def test_a_quick_reply_is_an_answer_whatever_the_nlu_thought(title, value):
+    assert validate("diag_balance", title, "want_to_ask") == {"diag_balance": value, "diag_rephrased": None}

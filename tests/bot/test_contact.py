@@ -112,3 +112,10 @@ def test_summary_shows_what_will_be_kept_and_hides_skipped_fields():
     assert summary_lines(slots) == [
         "• Nom : Arnaud Martin", "• Entreprise : Duo", "• Téléphone : 06 34 22 31 71", "• Créneau de rappel : le matin",
     ]
+
+
+def test_a_button_is_an_answer_whatever_the_nlu_thought():
+    turn = read_contact_turn("consent", "Corriger une information", "want_to_ask", {}, ("Oui, j’accepte", "Corriger une information", "Non"))
+    assert turn.slots == {FIX_SLOT: CHOOSING}
+    typed = read_contact_turn("consent", "Corriger une information", "want_to_ask", {})
+    assert not typed.is_answer   # typed without the button on screen, a steering intent wins
