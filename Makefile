@@ -16,12 +16,15 @@ export LEADS_DB_URL ?= sqlite:///var/leads.sqlite3
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
+# Third-party deprecation warnings (pkg_resources, pyparsing, SQLAlchemy 2.0) are not for users.
+export PYTHONWARNINGS := ignore
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 # Everything the model depends on: a change here retrains, nothing else does.
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
                 nlu_components/text_normalizer.py bot/text.py
 
-.PHONY: help install run shell train test test-data test-unit test-stories test-e2e nlu-eval lock clean chromium
+.PHONY: help install run shell train test test-data test-unit test-nlu test-stories test-e2e nlu-eval lock clean chromium
 
 help:
 	@echo "make run    — installe ce qui manque, entraîne si besoin, lance le bot et la page de démo"
@@ -64,7 +67,7 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
-test: test-data test-unit test-stories test-e2e
+test: test-data test-unit test-nlu test-stories test-e2e
 
 test-data: $(VENV)/.installed
 	@echo "==> Validation des données Rasa"
@@ -73,6 +76,14 @@ test-data: $(VENV)/.installed
 test-unit: $(VENV)/.installed
 	@echo "==> Tests Python (cœur, actions, leads)"
 	@$(PY) -m pytest -q -m "not e2e"
+
+# Generalisation: intents of phrasings never seen in training (tests/nlu/holdout.yml).
+test-nlu: $(MODEL)
+	@echo "==> NLU sur des phrases jamais vues (tests/nlu/holdout.yml)"
+	@mkdir -p results
+	@$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/holdout.yml --out results/holdout >results/holdout.log 2>&1 \
+	   || { tail -20 results/holdout.log; exit 1; }
+	@$(PY) scripts/check_nlu_report.py results/holdout 0.95
 
 test-stories: $(MODEL)
 	@echo "==> Conversations de test (tests/test_stories.yml)"

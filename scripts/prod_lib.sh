@@ -230,7 +230,7 @@ prod_exec_nginx() {  # run_dir (rendered by prod_render_nginx)
 }
 
 prod_exec_web() {
-  exec "$VENV/bin/python" web/serve.py
+  WEB_QUIET=true exec "$VENV/bin/python" web/serve.py  # no request log: it holds addresses
 }
 
 prod_exec_outbox_worker() {

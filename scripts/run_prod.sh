@@ -21,11 +21,7 @@ require_free_port "page de démo" "$WEB_PORT" WEB_PORT
 for port in $RASA_REPLICA_PORTS; do require_free_port "réplique Rasa" "$port" RASA_REPLICA_PORTS; done
 for port in $ACTIONS_REPLICA_PORTS; do require_free_port "serveur d'actions" "$port" ACTIONS_REPLICA_PORTS; done
 
-RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/coach-prod.XXXXXX")
-prod_render_nginx "$RUN_DIR" >/dev/null
-prod_check_nginx "$RUN_DIR" || prod_fail "Configuration nginx refusée (voir ci-dessus et $RUN_DIR/nginx.conf)."
-
-# Supervision: name -> pid, name -> command, name -> log, name -> start time.
+# Supervision: name -> pid, command, log, start time, quick deaths in a row.
 declare -A PID CMD LOG STARTED QUICK_DEATHS
 start_component() {  # name log command...
   local name=$1 log=$2
@@ -38,13 +34,21 @@ start_component() {  # name log command...
   PIDS+=($!)
 }
 
+RUN_DIR=""
 stop_all() {
   cleanup
-  rm -rf "$RUN_DIR"
+  [ -z "$RUN_DIR" ] || rm -rf "$RUN_DIR"
 }
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap stop_all EXIT
+
+# nginx: its own configuration, pid and temporary files in a private directory (removed at
+# exit); a copy of the rendered configuration in the logs, to read.
+RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/coach-prod.XXXXXX")
+prod_render_nginx "$RUN_DIR" >/dev/null
+cp "$RUN_DIR/nginx.conf" "$PROD_LOG_DIR/nginx.conf"
+prod_check_nginx "$RUN_DIR" || prod_fail "Configuration nginx refusée : voir ci-dessus et $PROD_LOG_DIR/nginx.conf."
 
 i=0
 for port in $ACTIONS_REPLICA_PORTS; do
