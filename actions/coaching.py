@@ -1,6 +1,7 @@
 """Actions that drive the guided coaching session (bot/coaching.py decides what to say)."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -9,80 +10,79 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import coach, send, session_events, session_state
 from bot.coaching import SessionState
+from bot.replies import Reply
 
 
-class ActionGreet(Action):
-    def name(self) -> Text:
-        return "action_greet"
+class SessionMove(Action, ABC):
+    """An action that moves the session: state from the slots, one Coach call, slots back."""
+
+    @abstractmethod
+    def move(self, state: SessionState) -> tuple[Reply, SessionState]:
+        """Marc's reply and the session's new state."""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        send(dispatcher, tracker, coach().greet(session_state(tracker)))
-        return []
+        before = session_state(tracker)
+        reply, after = self.move(before)
+        send(dispatcher, tracker, reply)
+        return session_events(before, after)
 
 
-class ActionStartCoaching(Action):
+class ActionStartCoaching(SessionMove):
     def name(self) -> Text:
         return "action_start_coaching"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        before = session_state(tracker)
-        reply, after = coach().start(before)
-        send(dispatcher, tracker, reply)
-        return session_events(before, after)
+    def move(self, state: SessionState) -> tuple[Reply, SessionState]:
+        return coach().start(state)
 
 
-class ActionContinue(Action):
+class ActionContinue(SessionMove):
     def name(self) -> Text:
         return "action_continue"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        before = session_state(tracker)
-        reply, after = coach().continue_session(before)
-        send(dispatcher, tracker, reply)
-        return session_events(before, after)
+    def move(self, state: SessionState) -> tuple[Reply, SessionState]:
+        return coach().continue_session(state)
 
 
-class ActionAffirm(Action):
+class ActionAffirm(SessionMove):
     def name(self) -> Text:
         return "action_affirm"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        before = session_state(tracker)
-        reply, after = coach().affirm(before)
-        send(dispatcher, tracker, reply)
-        return session_events(before, after)
+    def move(self, state: SessionState) -> tuple[Reply, SessionState]:
+        return coach().affirm(state)
 
 
-class ActionDeny(Action):
-    def name(self) -> Text:
-        return "action_deny"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        send(dispatcher, tracker, coach().deny(session_state(tracker)))
-        return []
-
-
-class ActionStop(Action):
+class ActionStop(SessionMove):
     def name(self) -> Text:
         return "action_stop"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        before = session_state(tracker)
-        reply, after = coach().stop(before)
-        send(dispatcher, tracker, reply)
-        return session_events(before, after)
+    def move(self, state: SessionState) -> tuple[Reply, SessionState]:
+        return coach().stop(state)
 
 
-class ActionGoodbye(Action):
+class ActionGoodbye(SessionMove):
     def name(self) -> Text:
         return "action_goodbye"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        before = session_state(tracker)
+    def move(self, state: SessionState) -> tuple[Reply, SessionState]:
         # Leaving pauses a running session, so "on reprend" still works if the visitor comes back.
-        _, after = coach().stop(before)
-        send(dispatcher, tracker, coach().line("goodbye"))
-        return session_events(before, after)
+        _, paused = coach().stop(state)
+        return coach().line("goodbye"), paused
+
+
+class ActionGreet(SessionMove):
+    def name(self) -> Text:
+        return "action_greet"
+
+    def move(self, state: SessionState) -> tuple[Reply, SessionState]:
+        return coach().greet(state), state
+
+
+class ActionDeny(SessionMove):
+    def name(self) -> Text:
+        return "action_deny"
+
+    def move(self, state: SessionState) -> tuple[Reply, SessionState]:
+        return coach().deny(state), state
 
 
 class ActionRestart(Action):

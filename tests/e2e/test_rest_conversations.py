@@ -1,24 +1,11 @@
 """Whole conversations with the real bot over Rasa's REST channel (trained model + actions)."""
-import uuid
-
 import pytest
 
 from bot.knowledge import load_knowledge
+from tests.e2e.helpers import new_sender, payloads, texts
 
 pytestmark = pytest.mark.e2e
 K = load_knowledge()
-
-
-def new_sender() -> str:
-    return f"test-{uuid.uuid4().hex[:12]}"
-
-
-def texts(messages):
-    return [m["text"] for m in messages if m.get("text")]
-
-
-def payloads(messages):
-    return [b["payload"] for m in messages for b in m.get("buttons", [])]
 
 
 def test_greeting_presents_a_virtual_coach_and_three_choices(live_stack):

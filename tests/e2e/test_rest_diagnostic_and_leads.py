@@ -1,30 +1,16 @@
 """The diagnostic and the lead hand-off, through the real bot over the REST channel."""
-import json
 import sqlite3
-import uuid
-from pathlib import Path
 
 import pytest
 
 from bot.diagnostic import load_questionnaire
 from bot.knowledge import load_knowledge
 from bot.leads.service import LeadService
+from tests.e2e.helpers import customs, new_sender, texts
 
 pytestmark = pytest.mark.e2e
 K = load_knowledge()
 Q = load_questionnaire()
-
-
-def new_sender() -> str:
-    return f"diag-{uuid.uuid4().hex[:12]}"
-
-
-def texts(messages):
-    return [m["text"] for m in messages if m.get("text")]
-
-
-def customs(messages):
-    return [m["custom"] for m in messages if m.get("custom")]
 
 
 def answer_all(stack, sender, answers):

@@ -1,0 +1,385 @@
+"""The production profile under faults and hostile input: 2 Rasa replicas and 2 action servers
+behind nginx, conversations in PostgreSQL, locks in Redis, leads in PostgreSQL.
+
+One stack for the whole module (tests/prod/conftest.py); the tests run in file order and the
+last one kills a replica for good.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import load_knowledge
+from tests.conftest import ROOT, free_port
+
+from .conftest import (
+    ProdStack,
+    http_request,
+    listening_addresses,
+    render_nginx,
+    set_database_reachable,
+)
+
+pytestmark = [pytest.mark.prod, pytest.mark.e2e]
+K = load_knowledge()
+
+
+def new_sender(prefix: str = "prod") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def texts(messages):
+    return [m["text"] for m in messages if m.get("text")]
+
+
+def upstreams_since(stack: ProdStack, offset: int) -> list[str]:
+    """The replicas nginx passed the public webhook requests to, from a log offset on."""
+    log = (stack.log_dir / "nginx-access.log").read_text()[offset:]
+    return re.findall(r"POST /webhooks/rest/webhook \d+ \d+ rt=\S+ up=(\S+)", log)
+
+
+def access_log_size(stack: ProdStack) -> int:
+    return len((stack.log_dir / "nginx-access.log").read_text())
+
+
+# ---------------------------------------------------------------------- security defaults
+def test_only_the_webhook_and_health_are_public_and_the_api_is_disabled(prod_stack):
+    stack = prod_stack
+    assert http_request(f"{stack.public_url}/health").json() == {"status": "ok"}
+    for path in ("/", "/version", "/status", "/conversations/x/tracker", "/model/parse",
+                 "/webhooks/rest/webhook/../../status", "/nginx_status"):
+        response = http_request(f"{stack.public_url}{path}")
+        assert response.status == 404, path
+        assert response.json() == {"error": "Introuvable."}
+        assert b"Rasa" not in response.body and response.headers.get("server") == "nginx"  # no version
+    assert http_request(f"{stack.public_url}/webhooks/rest/webhook").status == 403  # GET
+    # On the replicas themselves: no HTTP API (no --enable-api), no token to guess.
+    for index in range(2):
+        for method, path in (("GET", "/status"), ("GET", "/conversations/x/tracker"),
+                             ("POST", "/model/parse"), ("PUT", "/model")):
+            assert http_request(f"{stack.replica_url(index)}{path}", method).status == 404, path
+    # Replicas and action servers listen on the loopback only; nginx's action side too.
+    for port in stack.replica_ports + stack.action_ports + [int(stack.env["ACTIONS_PORT"])]:
+        assert listening_addresses(port) == ["127.0.0.1"], port
+
+
+def test_cors_allows_the_demo_page_only(prod_stack):
+    stack = prod_stack
+    allowed = f"http://localhost:{stack.env['WEB_PORT']}"
+    preflight = {"Origin": allowed, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"}
+    ok = http_request(f"{stack.public_url}/webhooks/rest/webhook", "OPTIONS", headers=preflight)
+    assert ok.status < 300 and ok.headers.get("access-control-allow-origin") == allowed
+    for origin in ("https://evil.example", f"http://localhost:{stack.env['WEB_PORT']}.evil.example",
+                   "null"):
+        refused = http_request(f"{stack.public_url}/webhooks/rest/webhook", "OPTIONS",
+                               headers={**preflight, "Origin": origin})
+        assert "access-control-allow-origin" not in refused.headers, origin
+    # nginx's own errors carry the header too, so the widget can read them.
+    too_big = http_request(f"{stack.public_url}/webhooks/rest/webhook", "POST", b"x" * 200_000,
+                           {"Content-Type": "application/json", "Origin": allowed})
+    assert too_big.status == 413 and too_big.headers.get("access-control-allow-origin") == allowed
+
+
+# ---------------------------------------------------------------------- replicas share the state
+def test_one_conversation_alternating_between_the_two_replicas_keeps_its_state(prod_stack):
+    sender = new_sender("alt")
+    shown = [texts(prod_stack.chat(sender, "/start_coaching", via=0))]
+    for turn in range(5):
+        shown.append(texts(prod_stack.chat(sender, "/continue", via=(turn + 1) % 2)))
+    assert shown == [list(step.messages) for step in K.steps[:6]]
+
+
+def test_through_nginx_the_turns_of_one_conversation_go_to_both_replicas(prod_stack):
+    sender, offset = new_sender("lb"), access_log_size(prod_stack)
+    live = prod_stack.chat(sender, "/start_coaching")
+    shown = [texts(live)]
+    for _ in range(3):
+        shown.append(texts(prod_stack.chat(sender, "/continue")))
+    assert shown == [list(step.messages) for step in K.steps[:4]]
+    # An interruption, then the session resumes exactly where it was, wherever it lands.
+    answer = texts(prod_stack.chat(sender, "C'est quoi les quatre piliers ?"))
+    assert answer[0] == K.topics["pillars"].messages[0]
+    assert texts(prod_stack.chat(sender, "on reprend")) == list(K.steps[4].messages)
+    time.sleep(0.5)  # nginx writes its access log line after the response
+    used = set(upstreams_since(prod_stack, offset))
+    assert used == {f"127.0.0.1:{port}" for port in prod_stack.replica_ports}
+
+
+# ---------------------------------------------------------------------- hostile input
+HOSTILE_MESSAGES = [
+    "bonjour\x00\x01\x02\x07\x1b[31m\x7f",
+    "😀🤝💼 partenariat ? 👨‍👩‍👧‍👦🏳️‍🌈",
+    "<script>alert(document.cookie)</script><img src=x onerror=alert(1)>",
+    "'; DROP TABLE events; -- \" OR 1=1; DELETE FROM leads; SELECT pg_sleep(5);",
+    "{{ 7*7 }} {% for x in range(9) %}{% endfor %} ${7*7} #{7*7} <%= 7*7 %> {0.__class__.__mro__}",
+    "%s%s%s%s%n%x%d %(message)s {message} {{message}}",
+    "\u202e\u200b\ufeff zéro largeur \u0301\u0301",
+    "x" * 4_000,  # longer than the NLU reads (2,000), shorter than the body limit
+]
+
+MALFORMED_BODIES = [
+    b"", b"[]", b"{}", b"null", b"42", b'"bonjour"', b"{not json", b"[" * 5000 + b"]" * 5000,
+    b'{"sender": "a"}', b'{"message": "bonjour"}', b'\xff\xfe{"sender": "a", "message": "b"}',
+    b'{"sender": "\'; DROP TABLE events; --", "message": "bonjour"}',
+    b'{"sender": "ok-id", "message": ["liste"]}', b'{"sender": "ok-id", "message": {"a": 1}}',
+]
+# Odd but well-formed: answered like any message (200), never a 5xx.
+ODD_BODIES = [
+    b'{"sender": "odd-meta", "message": "bonjour", "metadata": "pas un objet"}',
+    b'{"sender": "odd-surrogate", "message": "\\ud800 surrogate seule \\udfff"}',
+    b'{"sender": "odd-extra", "message": "bonjour", "sender2": "x", "__proto__": {"a": 1}}',
+]
+
+
+@pytest.fixture(scope="module")
+def before_hostile(prod_stack):
+    """A reference conversation and the data counts, before the hostile input."""
+    reference = new_sender("reference")
+    prod_stack.chat(reference, "/start_coaching")
+    prod_stack.chat(reference, "/continue")
+    return {
+        "reference": reference,
+        "reference_events": prod_stack.count_events(reference),
+        "leads": prod_stack.count_leads(),
+        "events": prod_stack.count_events(),
+    }
+
+
+@pytest.mark.parametrize("message", HOSTILE_MESSAGES, ids=lambda m: repr(m[:12]))
+def test_hostile_messages_through_nginx_get_a_french_answer(prod_stack, before_hostile, message):
+    visitor = new_sender("hostile")
+    reply = prod_stack.chat(visitor, message)
+    assert reply and all(m.get("recipient_id") == visitor for m in reply)
+    assert any(m.get("text") for m in reply)
+    follow_up = prod_stack.chat(visitor, "C'est quoi les quatre piliers ?")
+    assert follow_up[0]["text"] == K.topics["pillars"].messages[0]
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES, ids=lambda b: repr(b[:16]))
+def test_malformed_bodies_through_nginx_get_a_french_400(prod_stack, before_hostile, body):
+    response = prod_stack.post(body)
+    assert response.status == 400, (response.status, response.body[:200])
+    assert response.json()["error"].startswith("Requête invalide")
+
+
+@pytest.mark.parametrize("body", ODD_BODIES, ids=lambda b: repr(b[:24]))
+def test_odd_but_well_formed_bodies_are_answered(prod_stack, before_hostile, body):
+    response = prod_stack.post(body)
+    assert response.status == 200, (response.status, response.body[:200])
+    assert any(m.get("text") for m in response.json())
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\n\t \u00a0 \n"])
+def test_empty_messages_through_nginx_get_a_polite_answer(prod_stack, before_hostile, message):
+    assert texts(prod_stack.chat(new_sender("empty"), message)) == list(K.lines["empty"])
+
+
+@pytest.mark.parametrize("size, chunked", [(100_000, False), (2_000_000, False), (2_000_000, True)],
+                         ids=["100KB", "2MB", "2MB-chunked"])
+def test_huge_bodies_are_refused_by_nginx_before_reaching_rasa(prod_stack, before_hostile, size, chunked):
+    body = json.dumps({"sender": new_sender("huge"), "message": "é" * (size // 2)},
+                      ensure_ascii=False).encode()
+    started = time.monotonic()
+    response = prod_stack.post(body, chunked=chunked)
+    assert response.status == 413
+    assert "trop long" in response.json()["error"]
+    assert time.monotonic() - started < 5
+
+
+def test_hostile_requests_around_the_body(prod_stack, before_hostile):
+    url = f"{prod_stack.public_url}/webhooks/rest/webhook"
+    ok_body = json.dumps({"sender": new_sender("odd"), "message": "bonjour"}).encode()
+    cases = {
+        "huge header": http_request(url, "POST", ok_body, {"Content-Type": "application/json",
+                                                          "Cookie": "a=" + "b" * 20_000}),
+        "PUT": http_request(url, "PUT", ok_body, {"Content-Type": "application/json"}),
+        "DELETE": http_request(url, "DELETE"),
+        "text/plain": http_request(url, "POST", ok_body, {"Content-Type": "text/plain"}),
+        "form": http_request(url, "POST", b"sender=a&message=b",
+                             {"Content-Type": "application/x-www-form-urlencoded"}),
+        "query string": http_request(url + "?sender=<script>&x=%00", "POST", ok_body,
+                                     {"Content-Type": "application/json"}),
+    }
+    for name, response in cases.items():
+        assert response.status < 500, (name, response.status, response.body[:200])
+    assert cases["huge header"].status == 400 and cases["PUT"].status == 403
+
+
+def test_after_the_hostile_input_the_stack_is_healthy_and_no_data_was_damaged(prod_stack, before_hostile):
+    assert http_request(f"{prod_stack.public_url}/health").json() == {"status": "ok"}
+    for index in range(2):
+        assert http_request(f"{prod_stack.replica_url(index)}/").status == 200
+    assert prod_stack.count_leads() == before_hostile["leads"]
+    reference = before_hostile["reference"]
+    assert prod_stack.count_events(reference) == before_hostile["reference_events"]
+    assert prod_stack.count_events() > before_hostile["events"]  # the table is there and grew
+    # The reference conversation goes on exactly where it was.
+    assert texts(prod_stack.chat(reference, "/continue")) == list(K.steps[2].messages)
+    # No stored message is longer than what the channel keeps.
+    longest = prod_stack.scalar(
+        prod_stack.tracker_engine,
+        "SELECT coalesce(max(length(data::json->>'text')), 0) FROM events WHERE type_name = 'user'")
+    assert longest <= 5000
+
+
+def test_rate_limit_answers_429_in_french(prod_stack, tmp_path):
+    """The same template with the production limits on a second nginx, same replicas."""
+    env = dict(prod_stack.env)
+    env.update(RASA_PORT=str(free_port()), ACTIONS_PORT=str(free_port()),
+               NGINX_RATE_LIMIT="2r/s", NGINX_RATE_BURST="3", PROD_LOG_DIR=str(tmp_path))
+    run_dir = tmp_path / "nginx"
+    render_nginx(env, run_dir)
+    nginx = subprocess.Popen(
+        ["bash", "-c", 'source scripts/prod_lib.sh && prod_exec_nginx "$1"', "_", str(run_dir)],
+        cwd=ROOT,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                http_request(f"http://127.0.0.1:{env['RASA_PORT']}/nothing", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        statuses, limited = [], None
+        for _ in range(15):
+            response = http_request(url, "POST", b"[]", {"Content-Type": "application/json"})
+            statuses.append(response.status)
+            if response.status == 429:
+                limited = response
+        assert statuses[:4] == [400] * 4  # 1 + burst of 3 pass (Rasa's own 400 for [])
+        assert statuses.count(429) >= 10
+        assert limited.json()["error"].startswith("Trop de messages")
+        assert limited.headers.get("retry-after")
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+
+
+# ---------------------------------------------------------------------- faults
+def test_both_action_servers_down_the_visitor_gets_a_short_french_apology_then_it_works_again(prod_stack):
+    stack, visitor = prod_stack, new_sender("actions")
+    stack.chat(visitor, "/start_coaching")
+    started = time.monotonic()
+    stack.stop_actions()
+    try:
+        for _ in range(2):
+            reply = stack.chat(visitor, "/continue")
+            assert texts(reply) == list(K.lines["action_error"])
+        assert http_request(f"{stack.public_url}/health").status == 200
+        for index in range(2):  # no crash
+            assert stack.processes[f"rasa-{index + 1}"].poll() is None
+    finally:
+        stack.start_actions()
+    again = stack.chat(visitor, "/continue")
+    assert texts(again) == list(K.steps[1].messages)
+    print(f"\nactions down and back: {time.monotonic() - started:.1f} s")
+
+
+def contact_form(stack: ProdStack, sender: str, name: str, company: str, email: str, phone: str):
+    stack.chat(sender, "je veux être rappelé par un consultant")
+    for text in (name, company, email, phone, "le matin", "Choisir le partenaire"):
+        stack.chat(sender, text)
+    return stack.chat(sender, "Oui, j'accepte")
+
+
+LEAD = dict(name="Capucine Spoolière", company="Tonnellerie Résiliente",
+            email="capucine.spool@tonnellerie-resiliente.fr", phone="06 47 25 81 93")
+
+
+@pytest.fixture(scope="module")
+def spooled_visitor() -> str:
+    return new_sender("spool")
+
+
+def test_leads_database_down_the_lead_is_kept_then_written_exactly_once(prod_stack, spooled_visitor):
+    stack, visitor = prod_stack, spooled_visitor
+    leads_db = stack.settings.leads_db
+    before = stack.count_leads()
+    started = time.monotonic()
+    set_database_reachable(leads_db, False)
+    try:
+        done = contact_form(stack, visitor, **LEAD)
+        assert texts(done) == list(K.lines["contact_done"])  # told it is recorded
+        files = list(stack.spool_dir.glob("*.json"))
+        assert len(files) == 1
+        assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+        assert stat.S_IMODE(stack.spool_dir.stat().st_mode) == 0o700
+        time.sleep(3)  # several replay attempts (action servers, worker) while still down
+        assert list(stack.spool_dir.glob("*.json")) == files
+        # The conversation is not stuck meanwhile.
+        assert texts(stack.chat(visitor, "C'est quoi les quatre piliers ?"))[0] == K.topics["pillars"].messages[0]
+    finally:
+        set_database_reachable(leads_db, True)
+    deadline = time.monotonic() + 30
+    while list(stack.spool_dir.glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not list(stack.spool_dir.glob("*.json")), "the spool was not replayed"
+    written = time.monotonic() - started
+    time.sleep(2)  # let every replayer make one more pass
+    replay = stack.sip_coach("spool", "replay")
+    assert replay.returncode == 0 and "Aucune demande en attente" in replay.stdout
+    assert stack.count_leads() == before + 1
+    proofs = stack.scalar(stack.leads_engine,
+                          "SELECT count(*) FROM lead_consents WHERE sender_id = :s", s=visitor)
+    assert proofs == 1
+    export = json.loads(stack.sip_coach("leads", "export", "--format", "json").stdout)
+    [lead] = [lead for lead in export if lead["sender_id"] == visitor]
+    assert lead["email"] == LEAD["email"] and lead["phone"] == "+33647258193"
+    assert lead["consent"] is True
+    print(f"\nleads DB down, lead spooled then written after {written:.1f} s")
+
+
+def test_erase_also_clears_the_postgresql_tracker_store(prod_stack, spooled_visitor):
+    stack = prod_stack
+    assert stack.count_events(spooled_visitor) > 0
+    assert stack.env["TRACKER_DB_URL"].startswith("postgresql")
+    erased = stack.sip_coach("leads", "erase", "--email", LEAD["email"])
+    assert erased.returncode == 0, erased.stderr
+    assert erased.stdout.startswith("Effacé : lead(s)")
+    assert stack.count_events(spooled_visitor) == 0
+    assert stack.scalar(stack.leads_engine, "SELECT count(*) FROM leads WHERE email = :e",
+                        e=LEAD["email"]) == 0
+    # The same visitor writing again starts afresh, without error.
+    assert stack.chat(spooled_visitor, "bonjour")
+
+
+def test_no_personal_data_in_any_log(prod_stack):
+    secrets = [LEAD["name"], "Spoolière", LEAD["company"], LEAD["email"], "capucine.spool",
+               "06 47 25 81 93", "0647258193", "+33647258193", "47 25 81 93"]
+    for path in prod_stack.log_dir.iterdir():
+        if path.is_file():
+            content = path.read_text(errors="replace")
+            for secret in secrets:
+                assert secret not in content, f"{secret!r} in {path.name}"
+    access = (prod_stack.log_dir / "nginx-access.log").read_text()
+    assert "127.0.0.1 - " not in access  # no client address
+
+
+def test_a_replica_killed_mid_conversation_the_conversation_continues_on_the_other(prod_stack):
+    stack, visitor = prod_stack, new_sender("kill")
+    stack.chat(visitor, "/start_coaching")
+    stack.chat(visitor, "/continue")
+    offset = access_log_size(stack)
+    started = time.monotonic()
+    stack.stop("rasa-1", kill=True)  # SIGKILL: no goodbye
+    shown = [texts(stack.chat(visitor, "/continue")) for _ in range(4)]
+    assert shown == [list(step.messages) for step in K.steps[2:6]]
+    time.sleep(0.5)
+    survivors = set(upstreams_since(stack, offset)) - {f"127.0.0.1:{stack.replica_ports[0]}"}
+    assert survivors == {f"127.0.0.1:{stack.replica_ports[1]}"}
+    statuses = re.findall(r"POST /webhooks/rest/webhook (\d+)",
+                          (stack.log_dir / "nginx-access.log").read_text()[offset:])
+    assert statuses == ["200"] * 4
+    print(f"\nreplica killed, 4 turns on the other: {time.monotonic() - started:.1f} s")
