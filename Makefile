@@ -24,13 +24,14 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
                 nlu_components/text_normalizer.py bot/text.py
 
-.PHONY: help install run shell train test test-data test-unit test-nlu test-stories test-e2e nlu-eval lock clean chromium
+.PHONY: help install run run-prod nginx shell train test test-data test-unit test-nlu test-stories test-e2e nlu-eval lock clean chromium
 
 help:
 	@echo "make run    — installe ce qui manque, entraîne si besoin, lance le bot et la page de démo"
 	@echo "make shell  — discuter avec le bot dans le terminal"
 	@echo "make test   — toutes les vérifications (données, tests, conversations de test, navigateur)"
 	@echo "make train  — entraîner seulement"
+	@echo "make run-prod — profil production (PostgreSQL, Redis, 2 répliques derrière nginx)"
 
 install: $(VENV)/.installed
 
@@ -59,6 +60,10 @@ run: $(MODEL)
 
 shell: $(MODEL)
 	@bash scripts/shell.sh
+
+# Production profile (docs/deployment.md): PostgreSQL, Redis, 2 replicas behind nginx.
+run-prod: $(MODEL) nginx
+	@bash scripts/run_prod.sh
 
 # Browser for the widget tests: Debian's chromium (Playwright cannot download its own here).
 chromium:
@@ -90,8 +95,15 @@ test-stories: $(MODEL)
 	@$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
 	   --fail-on-prediction-errors --out results/stories
 
-test-e2e: $(MODEL) chromium
-	@echo "==> Tests de bout en bout (serveurs réels, navigateur)"
+# nginx (Debian package) fronts the production-profile replicas; run as a user process.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  echo "==> Installation de nginx (paquet Debian)…"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq nginx >/dev/null; fi; }
+
+test-e2e: $(MODEL) chromium nginx
+	@echo "==> Tests de bout en bout (serveurs réels, navigateur, profil production)"
 	@$(PY) -m pytest -q -m e2e
 
 # NLU pipeline comparison (docs/nlu-evaluation.md): ~20 minutes on 2 cores.

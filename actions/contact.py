@@ -32,6 +32,7 @@ from bot.contact import (
 )
 from bot.leads.consent import get_notice
 from bot.leads.service import LeadService, LeadSubmission
+from bot.leads.spool import LeadSpool, replay_in_background, spool_after_outage
 from bot.leads.transcript import redact_since
 from bot.replies import Button, Reply
 
@@ -205,8 +206,6 @@ class ActionSubmitLead(Action):
         try:
             lead_id = await asyncio.to_thread(lead_service().submit, submission)
         except Exception as error:
-            from bot.leads.spool import spool_after_outage
-
             # Leads database down: the submission waits in the local spool (LEADS_SPOOL_DIR)
             # and is written exactly once when the database is back (bot/leads/spool.py).
             if await asyncio.to_thread(spool_after_outage, error, submission, lead_service):
@@ -216,5 +215,7 @@ class ActionSubmitLead(Action):
             send(dispatcher, tracker, marc.line("contact_failed", ("question",)))
             return []
         logger.info("Lead %s stored for conversation %s", lead_id, tracker.sender_id)
+        if LeadSpool.from_env().count():
+            replay_in_background(lead_service)  # the database is back: write what waited
         send(dispatcher, tracker, marc.line("contact_done", ("coaching", "question")))
         return [SlotSet(LEAD_SLOT, float(lead_id))]

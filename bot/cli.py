@@ -418,6 +418,8 @@ def cmd_leads_erase(args, out) -> int:  # noqa: ANN001
         checked = validate_email(args.email)
         if not checked.ok:
             raise UsageError(f"adresse e-mail invalide : {checked.error}")
+    from bot.leads.spool import LeadSpool
+
     svc = _service()
     try:
         if args.email is not None:
@@ -426,7 +428,16 @@ def cmd_leads_erase(args, out) -> int:  # noqa: ANN001
             report = svc.erase_sender(args.sender)
     finally:
         svc.close()
+    # A request still waiting in the local spool (leads DB was down) is erased too.
+    spooled = LeadSpool.from_env().erase(
+        email=checked.value if args.email is not None else None,
+        sender_id=None if args.email is not None else args.sender,
+    )
+    if spooled:
+        print(f"{spooled} demande(s) en attente effacée(s).", file=out)
     if args.email is not None and not report.lead_ids:
+        if spooled:
+            return EXIT_OK
         raise Failure(f"aucun lead avec l’adresse {checked.value}")
     if report.lead_ids:
         print(
@@ -612,7 +623,10 @@ def cmd_spool_list(args, out) -> int:  # noqa: ANN001
     if not pending:
         print(f"Aucune demande en attente ({spool.directory}).", file=out)
     else:
-        oldest = spool.read(pending[0]).spooled_at.astimezone().strftime("%d/%m/%Y %H:%M")
+        try:
+            oldest = spool.read(pending[0]).spooled_at.astimezone().strftime("%d/%m/%Y %H:%M")
+        except Exception:  # noqa: BLE001 - replayed or unreadable meanwhile
+            oldest = "?"
         print(f"{len(pending)} demande(s) en attente dans {spool.directory} "
               f"(la plus ancienne : {oldest}) ; « {PROG} spool replay » les enregistre.", file=out)
     if failed:

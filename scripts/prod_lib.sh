@@ -106,6 +106,11 @@ prod_defaults() {
   : "${NGINX_BIN:=$(command -v nginx || echo /usr/sbin/nginx)}"
   : "${NGINX_WORKERS:=1}" "${NGINX_RATE_LIMIT:=10r/s}" "${NGINX_RATE_BURST:=20}"
   : "${NGINX_MAX_BODY:=64k}" "${NGINX_READ_TIMEOUT:=60s}"
+  # max_fails=0: a replica that refuses a connection is simply skipped, request by request
+  # (instant on one machine), and is used again as soon as it is back. Across machines, where
+  # a dead host costs proxy_connect_timeout, "max_fails=1 fail_timeout=10s" may be better.
+  : "${NGINX_UPSTREAM_OPTIONS=max_fails=0}"
+  [[ "$NGINX_UPSTREAM_OPTIONS" =~ ^[a-z_=0-9[:space:]]*$ ]] || prod_fail "NGINX_UPSTREAM_OPTIONS : options de « server » nginx (reçu : $NGINX_UPSTREAM_OPTIONS)."
   [[ "$NGINX_RATE_LIMIT" =~ ^[0-9]+r/[sm]$ ]] || prod_fail "NGINX_RATE_LIMIT : par exemple 10r/s (reçu : $NGINX_RATE_LIMIT)."
   [[ "$NGINX_RATE_BURST" =~ ^[0-9]+$ ]] || prod_fail "NGINX_RATE_BURST doit être un nombre (reçu : $NGINX_RATE_BURST)."
   [[ "$NGINX_MAX_BODY" =~ ^[0-9]+[kKmM]?$ ]] || prod_fail "NGINX_MAX_BODY : par exemple 64k (reçu : $NGINX_MAX_BODY)."
@@ -120,6 +125,7 @@ prod_defaults() {
     RASA_REPLICA_PORTS ACTIONS_REPLICA_PORTS TRACKER_DB_URL LEADS_DB_NAME LEADS_DB_URL \
     REDIS_HOST REDIS_PORT REDIS_DB REDIS_PASSWORD REDIS_KEY_PREFIX CORS_ORIGINS RASA_PUBLIC_URL \
     NGINX_BIN NGINX_WORKERS NGINX_RATE_LIMIT NGINX_RATE_BURST NGINX_MAX_BODY NGINX_READ_TIMEOUT \
+    NGINX_UPSTREAM_OPTIONS \
     LEADS_SPOOL_DIR OUTBOX_INTERVAL PROD_LOG_DIR SANIC_WORKERS
 }
 
@@ -182,9 +188,10 @@ import os, re, sys
 env = os.environ
 template, target = sys.argv[1], sys.argv[2]
 
+options = env["NGINX_UPSTREAM_OPTIONS"]
+
 def servers(ports, host):
-    return "\n".join(
-        f"        server {host}:{port} max_fails=1 fail_timeout=10s;" for port in ports.split())
+    return "\n".join(f"        server {host}:{port} {options};".rstrip() for port in ports.split())
 
 values = {name: env[name] for name in (
     "RUN_DIR", "LOG_DIR", "PUBLIC_HOST", "RASA_PORT", "ACTIONS_HOST", "ACTIONS_PORT",
@@ -192,11 +199,15 @@ values = {name: env[name] for name in (
 # The replicas are reached on RASA_REPLICA_HOSTS / ACTIONS_REPLICA_HOSTS when they run on other
 # machines ("host:port ..."), else on their bind address with the local ports.
 values["RASA_UPSTREAM_SERVERS"] = (
-    "\n".join(f"        server {hp} max_fails=1 fail_timeout=10s;" for hp in env.get("RASA_REPLICA_HOSTS", "").split())
+    "\n".join(f"        server {hp} {options};" for hp in env.get("RASA_REPLICA_HOSTS", "").split())
     or servers(env["RASA_REPLICA_PORTS"], env["RASA_BIND_HOST"]))
 values["ACTIONS_UPSTREAM_SERVERS"] = (
-    "\n".join(f"        server {hp} max_fails=1 fail_timeout=10s;" for hp in env.get("ACTIONS_REPLICA_HOSTS", "").split())
+    "\n".join(f"        server {hp} {options};" for hp in env.get("ACTIONS_REPLICA_HOSTS", "").split())
     or servers(env["ACTIONS_REPLICA_PORTS"], env["ACTIONS_BIND_HOST"]))
+size = env["NGINX_MAX_BODY"]
+units = {"k": 1024, "m": 1024 * 1024}
+limit = int(size[:-1]) * units[size[-1].lower()] if size[-1].lower() in units else int(size)
+values["NGINX_BODY_BUFFER"] = str(2 * limit)
 values["CORS_MAP"] = "\n".join(f'        "{o}" $http_origin;' for o in env["CORS_ORIGINS"].split())
 text = open(template, encoding="utf-8").read()
 text = re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], text)

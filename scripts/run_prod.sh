@@ -93,23 +93,31 @@ cat <<MSG
 MSG
 
 # A component that stops is started again (nginx keeps serving with the other replicas in
-# the meantime). Three quick deaths in a row (under 30 s of life each): something is wrong,
-# everything stops.
+# the meantime). One that keeps dying within 30 s of its start waits longer each time before
+# the next attempt (5, 10, 20, 40, then 60 s): it is never given up, and it is logged here.
+declare -A NEXT_START
 while true; do
   sleep 2
   for name in "${!PID[@]}"; do
     kill -0 "${PID[$name]}" 2>/dev/null && continue
-    wait "${PID[$name]}" 2>/dev/null && status=0 || status=$?
-    if ((SECONDS - STARTED[$name] < 30)); then
-      QUICK_DEATHS[$name]=$((${QUICK_DEATHS[$name]:-0} + 1))
-    else
-      QUICK_DEATHS[$name]=0
+    if [ -z "${NEXT_START[$name]:-}" ]; then
+      wait "${PID[$name]}" 2>/dev/null && status=0 || status=$?
+      if ((SECONDS - STARTED[$name] < 30)); then
+        QUICK_DEATHS[$name]=$((${QUICK_DEATHS[$name]:-0} + 1))
+      else
+        QUICK_DEATHS[$name]=0
+      fi
+      delay=0
+      if ((QUICK_DEATHS[$name] > 0)); then
+        shift_by=$((QUICK_DEATHS[$name] < 5 ? QUICK_DEATHS[$name] - 1 : 4))
+        delay=$((5 << shift_by))
+        ((delay <= 60)) || delay=60
+      fi
+      NEXT_START[$name]=$((SECONDS + delay))
+      echo "$(date '+%H:%M:%S') $name s'est arrêté (code $status) : relance dans ${delay} s ; journal ${LOG[$name]}" >&2
     fi
-    if ((QUICK_DEATHS[$name] >= 3)); then
-      echo "$name s'arrête dès son démarrage (code $status) : tout s'arrête ; voir ${LOG[$name]}." >&2
-      exit 1
-    fi
-    echo "$(date '+%H:%M:%S') $name s'est arrêté (code $status) : relance ; journal ${LOG[$name]}" >&2
+    ((SECONDS >= NEXT_START[$name])) || continue
+    unset "NEXT_START[$name]"
     # shellcheck disable=SC2086 # CMD holds a function name and its (space-free) arguments
     start_component "$name" "${LOG[$name]}" ${CMD[$name]}
   done

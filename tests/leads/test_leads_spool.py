@@ -332,3 +332,35 @@ def test_cli_spool_replay_with_the_database_down_fails_and_keeps_the_request(sub
     captured = capsys.readouterr()
     assert "1 toujours en attente" in captured.out and "spool" in captured.err
     assert spool.count() == 1
+
+
+def test_the_outbox_worker_also_replays_the_spool(sub, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from bot.leads.db import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'leads.sqlite3'}"
+    upgrade_database(url)
+    LeadSpool(tmp_path / "spool").put(sub())
+    env = {**os.environ, "LEADS_DB_URL": url, "LEADS_SPOOL_DIR": str(tmp_path / "spool"),
+           "LEADS_MAIL_DIR": str(tmp_path / "mail"), "PYTHONWARNINGS": "ignore"}
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())",
+         "outbox", "worker", "--interval", "0.2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert wait_for(lambda: LeadSpool(tmp_path / "spool").count() == 0, timeout=30)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
+    assert "Demandes en attente : 1 enregistrée(s)." in out
+    assert "Notifications : 1 envoyée(s)." in out  # the replayed lead's notice, same pass
+    service = LeadService(make_engine(url))
+    try:
+        assert [lead["sender_id"] for lead in service.export()] == ["conv-1"]
+    finally:
+        service.close()

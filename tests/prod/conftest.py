@@ -23,13 +23,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import sqlalchemy as sa
@@ -415,7 +413,9 @@ def prod_stack(prod_settings, tmp_path_factory) -> Iterator[ProdStack]:
     env = prod_env(prod_settings, workdir)
     subprocess.run([str(ROOT / ".venv" / "bin" / "sip-coach"), "db", "upgrade"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
-    run_dir = workdir / "nginx"
+    # As run_prod.sh: nginx's private directory in the system's temporary directory (its
+    # workers, "nobody" when started as root, cannot reach pytest's 0700 directories).
+    run_dir = Path(tempfile.mkdtemp(prefix="coach-prod-test."))
     render_nginx(env, run_dir)
     stack = ProdStack(prod_settings, workdir, env, run_dir)
     try:
@@ -423,3 +423,4 @@ def prod_stack(prod_settings, tmp_path_factory) -> Iterator[ProdStack]:
         yield stack
     finally:
         stack.stop_all()
+        shutil.rmtree(run_dir, ignore_errors=True)
