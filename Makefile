@@ -6,8 +6,10 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 RASA        := $(VENV)/bin/rasa
 MODEL       := models/coach.tar.gz
-# Python 3.10 (rasa 3.6 does not run on 3.11+): on the PATH, else from pyenv.
-PYTHON310   ?= $(shell command -v python3.10 2>/dev/null || ls -d $(HOME)/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
+# Python 3.10 (rasa 3.6 does not run on 3.11+): the first one that really runs (a pyenv shim
+# for a version that is not selected exists but fails), on the PATH, from pyenv, or Debian's.
+PYTHON310   ?= $(shell for p in python3.10 $(HOME)/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
+                 "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; done)
 
 export RASA_PORT    ?= 5005
 export ACTIONS_PORT ?= 5055
