@@ -26,7 +26,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
                 nlu_components/text_normalizer.py bot/text.py
 
-.PHONY: help install run run-prod nginx shell train test test-data test-unit test-nlu test-stories test-e2e nlu-eval lock clean chromium
+.PHONY: help install run run-prod nginx shell train bench test test-data test-unit test-nlu test-stories test-e2e nlu-eval lock clean chromium
 
 help:
 	@echo "make run    — installe ce qui manque, entraîne si besoin, lance le bot et la page de démo"
@@ -111,6 +111,10 @@ test-e2e: $(MODEL) chromium nginx
 # NLU pipeline comparison (docs/nlu-evaluation.md): ~20 minutes on 2 cores.
 nlu-eval: $(VENV)/.installed
 	@bash scripts/nlu_eval.sh
+
+# Benchmarks against the stock `rasa init` bot (bench/README.md): ~12 minutes; BENCH_ARGS=--quick.
+bench: $(MODEL)
+	@$(PY) bench/run.py $(BENCH_ARGS)
 
 lock: $(VENV)/.installed
 	@{ echo '# Full resolved environment (pip freeze), used as constraints by `make`. Regenerate with `make lock`.'; \

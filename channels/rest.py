@@ -23,6 +23,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.knowledge import load_knowledge
+from channels import server_tuning
+
+server_tuning.apply()  # the Rasa server process loads this module: tune it here (see module)
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,145 @@
+"""Isolated costs of the hot spots the profile points at, measured in one process (JSON on stdout).
+
+Run by bench/run.py after the servers are stopped (the machine quieter), or by hand:
+    .venv/bin/python bench/micro.py
+1. Rasa's check of each custom action's reply (`RemoteAction._validate_action_result` calls
+   `jsonschema.validate`, which first validates the *schema* against its meta-schema, every
+   call) vs the same check with a validator built once.
+2. spaCy `fr_core_news_md` as Rasa's SpacyNLP runs it (the whole pipeline, parser and NER
+   included) vs without the parser and NER (lemmas compared), time per message and memory.
+3. A SQLite commit on this disk (the tracker store commits once per message).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import OUR_CONVERSATIONS  # noqa: E402
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def timed(fn, n: int) -> float:
+    """Median milliseconds of n calls."""
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return round(statistics.median(out), 2)
+
+
+def jsonschema_costs() -> dict:
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+
+    spec = RemoteAction.action_response_format_spec()
+    # A reply of the size our actions send: a few slot events and two messages with buttons.
+    reply = {
+        "events": [{"event": "slot", "timestamp": None, "name": n, "value": v}
+                   for n, v in (("coaching_step", 3), ("coaching_status", "running"), ("requested_slot", None))],
+        "responses": [
+            {"text": "Les cinq points obligatoires d’un partenariat : " + "x" * 300, "buttons": [
+                {"title": "Continuer", "payload": "/continue"}, {"title": "Une question", "payload": "/want_to_ask"}],
+             "elements": [], "custom": {}, "template": None, "response": None, "image": None, "attachment": None},
+            {"text": "On y va ?", "buttons": [], "elements": [], "custom": {}, "image": None, "attachment": None},
+        ],
+    }
+    jsonschema.validate(reply, spec)  # warm
+    validator_cls = jsonschema.validators.validator_for(spec)
+    validator_cls.check_schema(spec)
+    compiled = validator_cls(spec)
+    return {
+        "jsonschema": jsonschema.__version__,
+        "rasa_validate_ms": timed(lambda: jsonschema.validate(reply, spec), 40),
+        "check_schema_only_ms": timed(lambda: validator_cls.check_schema(spec), 40),
+        "compiled_validator_ms": timed(lambda: compiled.validate(reply), 200),
+    }
+
+
+def spacy_costs() -> dict:
+    import spacy
+
+    texts = sorted({t for conv in OUR_CONVERSATIONS for t in conv if not t.startswith("/")})
+    full = spacy.load("fr_core_news_md")
+    slim = spacy.load("fr_core_news_md", exclude=["parser", "ner"])
+    for t in texts:  # warm both
+        full(t), slim(t)
+
+    def per_message(nlp) -> float:
+        return timed(lambda: [nlp(t) for t in texts], 15) / len(texts)
+
+    same_lemmas = all([x.lemma_ for x in full(t)] == [x.lemma_ for x in slim(t)] for t in texts)
+    return {
+        "model": "fr_core_news_md " + full.meta.get("version", "?"),
+        "pipes": full.pipe_names,
+        "messages": len(texts),
+        "full_pipeline_ms_per_message": round(per_message(full), 2),
+        "without_parser_ner_ms_per_message": round(per_message(slim), 2),
+        "same_lemmas_without_parser_ner": same_lemmas,
+        "rss_of_loading_full_mib": spacy_load_rss([]),
+        "rss_of_loading_without_parser_ner_mib": spacy_load_rss(["parser", "ner"]),
+    }
+
+
+def spacy_load_rss(exclude: list[str]) -> float:
+    """RSS growth of a fresh process (spaCy imported) when it loads the model and parses one text."""
+    code = (
+        "import json, sys, spacy\n"
+        "def rss():\n"
+        "    return [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS:')][0] / 1024\n"
+        "r0 = rss()\n"
+        "nlp = spacy.load('fr_core_news_md', exclude=json.loads(sys.argv[1]))\n"
+        "nlp('Bonjour, c\\'est quoi un partenariat ?')\n"
+        "print(round(rss() - r0, 1))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(exclude)], capture_output=True, text=True,
+                         timeout=300)
+    return float(out.stdout.strip()) if out.returncode == 0 else None
+
+
+def sqlite_commit_cost() -> dict:
+    with tempfile.TemporaryDirectory() as d:
+        db = sqlite3.connect(Path(d) / "t.sqlite3")
+        db.execute("create table events (id integer primary key, data text)")
+        db.commit()
+
+        def insert_commit() -> None:
+            db.execute("insert into events (data) values (?)", ("x" * 500,))
+            db.commit()
+
+        ms = timed(insert_commit, 100)
+        db.close()
+    return {"insert_and_commit_ms": ms}
+
+
+def main() -> None:
+    out = {"loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+    for name, fn in (("sqlite", sqlite_commit_cost), ("spacy", spacy_costs), ("jsonschema", jsonschema_costs)):
+        try:
+            out[name] = fn()
+        except Exception as exc:  # a missing piece must not lose the others
+            out[name] = {"error": f"{type(exc).__name__}: {exc}"}
+    out["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

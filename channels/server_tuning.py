@@ -1,0 +1,65 @@
+"""Two fixes for costs Rasa 3.6 pays on every message, applied in the Rasa server process.
+
+Loaded with the REST channel (credentials.yml names `channels.rest`), so they apply exactly
+where the server runs; measured in bench/ (bench/results.md, "experiments").
+
+1. Rasa checks each action-server reply with `jsonschema.validate(reply, schema)`, which
+   re-validates the schema against its meta-schema and builds a new validator on every call
+   (~15 ms of CPU per call here). We build one validator per schema and reuse it: same checks,
+   same exception (jsonschema's best-matching error).
+2. The default SQLite tracker store commits once per message with SQLite's default rollback
+   journal and synchronous=FULL: several fsyncs while every other conversation waits. WAL with
+   synchronous=NORMAL needs none per commit (durable at checkpoints; a power cut may lose the
+   last commits, never corrupts the file). Only SQLite connections are touched.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_applied = False
+
+
+def _cache_jsonschema_validators() -> None:
+    import jsonschema
+    from jsonschema import exceptions, validators
+
+    original = jsonschema.validate
+    cache: dict[str, Any] = {}
+
+    def validate(instance: Any, schema: Any, cls: Any = None, *args: Any, **kwargs: Any) -> None:
+        if cls is not None or args or kwargs:
+            return original(instance, schema, cls, *args, **kwargs)
+        key = json.dumps(schema, sort_keys=True, default=repr)
+        validator = cache.get(key)
+        if validator is None:
+            validator_cls = validators.validator_for(schema)
+            validator_cls.check_schema(schema)
+            validator = cache[key] = validator_cls(schema)
+        error = exceptions.best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+
+    jsonschema.validate = validate
+
+
+def _sqlite_wal() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _wal(dbapi_connection: Any, connection_record: Any) -> None:  # noqa: ARG001
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+
+def apply() -> None:
+    """Idempotent: the channel module may be imported more than once."""
+    global _applied
+    if not _applied:
+        _cache_jsonschema_validators()
+        _sqlite_wal()
+        _applied = True
