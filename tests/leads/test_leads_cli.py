@@ -22,8 +22,9 @@ CONTRACT_FIELDS = {
 
 
 @pytest.fixture
-def env(monkeypatch, db_url, tracker, mail_dir):
+def env(monkeypatch, db_url, tracker, mail_dir, tmp_path):
     monkeypatch.setenv("LEADS_DB_URL", db_url)
+    monkeypatch.setenv("LEADS_SPOOL_DIR", str(tmp_path / "spool"))  # never the project's var/spool
     monkeypatch.setenv("TRACKER_DB_URL", tracker.url)
     monkeypatch.setenv("LEADS_MAIL_DIR", str(mail_dir))
     monkeypatch.setenv("LEADS_DELIVER_ON_SUBMIT", "false")
@@ -390,3 +391,14 @@ def test_export_of_one_visitor(run, two_leads):
     assert code == 1 and "aucun lead avec l’adresse" in err
     code, out, err = run("leads", "export", "--email", "pas une adresse")
     assert code == 2
+
+
+def test_erase_also_clears_a_request_waiting_in_the_spool(run, monkeypatch, tmp_path, sub):
+    from bot.leads.spool import LeadSpool
+
+    spool = LeadSpool.from_env()
+    spool.put(sub(email="en.attente@exemple.fr", sender_id="conv-spooled"))
+    assert spool.count() == 1
+    code, out, err = run("leads", "erase", "--email", "en.attente@exemple.fr")
+    assert code == 0 and "1 demande(s) en attente effacée(s)" in out
+    assert spool.count() == 0
