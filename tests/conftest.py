@@ -59,6 +59,7 @@ class LiveStack:
     workdir: Path
     env: dict[str, str]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    rasa_args: list[str] = field(default_factory=list)
 
     @property
     def leads_db_url(self) -> str:
@@ -88,6 +89,13 @@ class LiveStack:
         ], self.env, self.workdir)
         self.processes["actions"] = process
         wait_for_http(f"{self.actions_url}/health", process, log, 120)
+
+    def restart_rasa(self) -> None:
+        """Stop the Rasa server and start it again on the same port and tracker store."""
+        _stop(self.processes.pop("rasa"))
+        process, log = _start("rasa", self.rasa_args, self.env, self.workdir)
+        self.processes["rasa"] = process
+        wait_for_http(f"{self.rasa_url}/", process, log, 300)
 
     def post_raw(self, body: bytes, content_type: str = "application/json") -> tuple[int, bytes]:
         request = urllib.request.Request(
@@ -150,11 +158,12 @@ def live_stack(tmp_path_factory) -> Iterator[LiveStack]:
                            capture_output=True)
         stack.start_actions()
         origins = [f"http://127.0.0.1:{web_port}", f"http://localhost:{web_port}"]
-        rasa, rasa_log = _start("rasa", [
+        stack.rasa_args = [
             str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
             "--interface", "127.0.0.1", "--credentials", "credentials.yml",
             "--endpoints", str(endpoints), "--cors", *origins,
-        ], env, workdir)
+        ]
+        rasa, rasa_log = _start("rasa", stack.rasa_args, env, workdir)
         stack.processes["rasa"] = rasa
         if (ROOT / "web" / "serve.py").exists():
             web, web_log = _start("web", [sys.executable, "web/serve.py"], env, workdir)

@@ -67,3 +67,13 @@ def test_the_action_server_going_down_gives_an_apology_then_recovers(live_stack)
         live_stack.start_actions()
     again = live_stack.chat(visitor, "/continue")
     assert again and again[0].get("text")
+
+
+def test_a_conversation_survives_a_rasa_server_restart(live_stack):
+    """The default tracker store is SQLite: the session's place is not lost with the process."""
+    visitor = sender()
+    live_stack.chat(visitor, "/start_coaching")
+    live_stack.chat(visitor, "/continue")                      # step 2 shown
+    live_stack.restart_rasa()
+    reply = live_stack.chat(visitor, "/continue", timeout=120)
+    assert [m["text"] for m in reply] == list(K.steps[2].messages)
