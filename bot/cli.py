@@ -32,7 +32,11 @@ import re
 import signal
 import sys
 import threading
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence
+
+if TYPE_CHECKING:
+    from bot.leads.service import LeadService
 
 PROG = "sip-coach"
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -209,10 +213,16 @@ def build_parser() -> _Parser:
 
 
 # ---------------------------------------------------------------------- helpers
-def _service():
+@contextmanager
+def _service() -> Iterator["LeadService"]:
+    """The lead service for one command, closed whatever happens."""
     from bot.leads.service import LeadService
 
-    return LeadService.from_env(deliver_on_submit=False)
+    svc = LeadService.from_env(deliver_on_submit=False)
+    try:
+        yield svc
+    finally:
+        svc.close()
 
 
 def _require_schema() -> None:
@@ -272,11 +282,8 @@ def cmd_leads_list(args, out) -> int:  # noqa: ANN001
     from bot.leads.validation import format_phone
 
     _require_schema()
-    svc = _service()
-    try:
+    with _service() as svc:
         records = svc.list_leads(args.status)
-    finally:
-        svc.close()
     if not records:
         print("Aucun lead." if not args.status else f"Aucun lead au statut « {args.status} ».", file=out)
         return EXIT_OK
@@ -299,13 +306,11 @@ def cmd_leads_show(args, out) -> int:  # noqa: ANN001
     from bot.leads.service import LeadNotFound
 
     _require_schema()
-    svc = _service()
     try:
-        report = svc.report(args.id)
+        with _service() as svc:
+            report = svc.report(args.id)
     except LeadNotFound:
         raise Failure(f"lead n°{args.id} introuvable") from None
-    finally:
-        svc.close()
     text, _html = render_email_bodies(report)
     lead = report["lead"]
     print(text.rstrip("\n"), file=out)
@@ -343,11 +348,8 @@ def cmd_leads_export(args, out) -> int:  # noqa: ANN001
         checked = validate_email(args.email)
         if not checked.ok:
             raise UsageError(f"adresse e-mail invalide : {checked.error}")
-    svc = _service()
-    try:
+    with _service() as svc:
         records = svc.export()
-    finally:
-        svc.close()
     if args.email is not None:
         records = [r for r in records if r["email"] == checked.value]
         if not records:
@@ -373,13 +375,11 @@ def cmd_leads_mark(args, out) -> int:  # noqa: ANN001
     from bot.leads.service import LeadNotFound
 
     _require_schema()
-    svc = _service()
     try:
-        svc.mark(args.id, args.status, args.note)
+        with _service() as svc:
+            svc.mark(args.id, args.status, args.note)
     except LeadNotFound:
         raise Failure(f"lead n°{args.id} introuvable") from None
-    finally:
-        svc.close()
     note = " (note enregistrée)" if args.note else ""
     print(f"Lead n°{args.id} : statut « {STATUS_LABELS[args.status]} »{note}.", file=out)
     return EXIT_OK
@@ -396,15 +396,13 @@ def cmd_leads_edit(args, out) -> int:  # noqa: ANN001
         raise UsageError("rien à corriger : indiquez au moins --name, --company, --email, "
                          "--phone, --callback-time ou --need")
     _require_schema()
-    svc = _service()
     try:
-        svc.edit(args.id, **changes)
+        with _service() as svc:
+            svc.edit(args.id, **changes)
     except LeadNotFound:
         raise Failure(f"lead n°{args.id} introuvable") from None
     except InvalidSubmission as exc:
         raise Failure(f"{exc.field} : {exc.message}") from None
-    finally:
-        svc.close()
     fields = ", ".join(k.replace("_", "-") for k, v in changes.items() if v is not None)
     print(f"Lead n°{args.id} corrigé ({fields}).", file=out)
     return EXIT_OK
@@ -420,14 +418,11 @@ def cmd_leads_erase(args, out) -> int:  # noqa: ANN001
             raise UsageError(f"adresse e-mail invalide : {checked.error}")
     from bot.leads.spool import LeadSpool
 
-    svc = _service()
-    try:
+    with _service() as svc:
         if args.email is not None:
             report = svc.erase_email(checked.value)
         else:
             report = svc.erase_sender(args.sender)
-    finally:
-        svc.close()
     # A request still waiting in the local spool (leads DB was down) is erased too.
     spooled = LeadSpool.from_env().erase(
         email=checked.value if args.email is not None else None,
@@ -458,11 +453,8 @@ def cmd_leads_purge(args, out) -> int:  # noqa: ANN001
 
     _require_schema()
     cutoff = subtract_duration(utcnow(), args.older_than)
-    svc = _service()
-    try:
+    with _service() as svc:
         report = svc.purge(cutoff, dry_run=args.dry_run)
-    finally:
-        svc.close()
     when = cutoff.strftime("%d/%m/%Y")
     if not report.lead_ids:
         print(f"Aucun lead sans contact depuis le {when}.", file=out)
@@ -490,12 +482,9 @@ def cmd_outbox_list(args, out) -> int:  # noqa: ANN001
     from bot.leads.models import utcnow
 
     _require_schema()
-    svc = _service()
-    try:
+    with _service() as svc:
         rows = svc.outbox.rows(include_sent=bool(getattr(args, "all", False)))
         lease = svc.outbox.policy.lease_seconds
-    finally:
-        svc.close()
     if not rows:
         print("Aucune notification en attente ni en échec.", file=out)
         return EXIT_OK
@@ -533,14 +522,11 @@ def _print_delivery(report, out) -> None:  # noqa: ANN001
 
 def cmd_outbox_retry(args, out) -> int:  # noqa: ANN001
     _require_schema()
-    svc = _service()
-    try:
+    with _service() as svc:
         rescheduled = svc.outbox.reschedule(args.ids or None)
         if args.ids and rescheduled == 0:
             raise Failure("aucune de ces notifications n’est en attente ou en échec")
         report = svc.deliver_pending()
-    finally:
-        svc.close()
     if not rescheduled and not report.sent and not report.retry_later and not report.failed:
         print("Rien à renvoyer.", file=out)
         return EXIT_OK
@@ -566,8 +552,10 @@ def run_worker(deliver: Callable[[], Any], interval: float, stop: threading.Even
 
 
 def cmd_outbox_worker(args, out) -> int:  # noqa: ANN001
+    from bot.leads.service import LeadService
+
     _require_schema()
-    svc = _service()
+    svc = LeadService.from_env(deliver_on_submit=False)  # closed when the loop stops
     stop = threading.Event()
     previous = {}
 
