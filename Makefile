@@ -24,7 +24,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 # Everything the model depends on: a change here retrains, nothing else does.
 MODEL_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
-                nlu_components/text_normalizer.py bot/text.py
+                $(wildcard nlu_components/*.py) bot/text.py
 
 .PHONY: help install run run-prod nginx shell train bench test test-data test-unit test-nlu test-stories test-e2e nlu-eval lock clean chromium
 
