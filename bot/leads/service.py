@@ -160,8 +160,11 @@ class LeadService:
     def consent_notice(version: Optional[str] = None) -> ConsentNotice:
         return get_notice(version)
 
-    def submit(self, submission: LeadSubmission) -> int:
-        """Store (or update) the lead of a consenting visitor; return its id."""
+    def submit(self, submission: LeadSubmission, submitted_at: Optional[dt.datetime] = None) -> int:
+        """Store (or update) the lead of a consenting visitor; return its id.
+
+        ``submitted_at`` is when the visitor gave consent, if earlier than now: a submission
+        replayed from the spool keeps the moment it was made (the consent proof's date)."""
         if submission.consent is not True:
             raise ConsentRequired("pas de consentement : aucune donnée n’est enregistrée")
         notice = get_notice(submission.consent_version)
@@ -169,7 +172,7 @@ class LeadService:
         for attempt in range(3):
             try:
                 with session_scope(self.factory) as session:
-                    lead_id, outcome = self._upsert(session, submission, clean, notice)
+                    lead_id, outcome = self._upsert(session, submission, clean, notice, submitted_at)
                 break
             except IntegrityError:
                 # Another submission created the same conversation link or e-mail at the
@@ -223,8 +226,10 @@ class LeadService:
             "diagnostic": dict(diagnostic) if diagnostic else None,
         }
 
-    def _upsert(self, session, sub: LeadSubmission, c: Dict[str, Any], notice: ConsentNotice):
+    def _upsert(self, session, sub: LeadSubmission, c: Dict[str, Any], notice: ConsentNotice,
+                submitted_at: Optional[dt.datetime] = None):
         now = utcnow()
+        given = submitted_at or now  # when the visitor consented; `now` is when the row is written
         repo = LeadRepository(session)
         sender_id = c["sender_id"]
         by_sender = repo.by_sender(sender_id)
@@ -241,7 +246,7 @@ class LeadService:
         else:
             lead = repo.add(
                 Lead(
-                    created_at=now, updated_at=now, last_contact_at=now, sender_id=sender_id,
+                    created_at=given, updated_at=now, last_contact_at=given, sender_id=sender_id,
                     name=c["name"], company=c["company"], status="new",
                     qualification="cold", score=0,
                 )
@@ -259,13 +264,14 @@ class LeadService:
             lead.callback_time = c["callback_time"]
         if c["need"]:
             lead.need = c["need"]
-        repo.add_consent(lead, sender_id, notice.version, notice.sha256, now)
+        repo.add_consent(lead, sender_id, notice.version, notice.sha256, given)
         if c["diagnostic"]:
-            repo.add_diagnostic(lead, sender_id, c["diagnostic"], now)
+            repo.add_diagnostic(lead, sender_id, c["diagnostic"], given)
         latest = lead.latest_diagnostic
         result = qualify(latest.data if latest else None, lead.need)
         lead.qualification, lead.score = result.label, result.score
-        lead.updated_at = lead.last_contact_at = now
+        lead.updated_at = now
+        lead.last_contact_at = max(lead.last_contact_at or given, given)
         session.flush()
         channels = self.notifier.channels
         if event and channels:

@@ -24,6 +24,8 @@ Exactly once, even with several replayers (two action servers and the worker on 
   database already holds a consent proof from the same conversation given at or after the
   moment it was spooled: either this very file was written and the replayer stopped before
   deleting it, or the visitor submitted again since (the newer details win);
+* a replayed lead keeps the moment the visitor submitted (consent proof, creation, last
+  contact): ``LeadService.submit(..., submitted_at=spooled_at)``;
 * a file the database refuses for good (invalid, unknown consent version, unreadable) is
   moved to ``failed/`` (kept, listed by ``sip-coach spool``), so it never blocks the others.
 
@@ -317,7 +319,7 @@ class LeadSpool:
                 _fsync_dir(self.directory)
                 log.info("spooled lead submission %s already recorded: removed", item.id)
                 return "skipped"
-            lead_id = service.submit(item.submission)
+            lead_id = service.submit(item.submission, submitted_at=item.spooled_at)
         except Exception as exc:  # noqa: BLE001
             if is_database_outage(exc):
                 log.info("leads database still unavailable (%s): %s stays in the spool",

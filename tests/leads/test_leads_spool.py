@@ -118,6 +118,22 @@ def test_replay_writes_each_submission_once_then_deletes_it(spool, service, sub)
     assert count(service, ConsentProof, sender_id="conv-1") == 1
 
 
+def test_a_replayed_lead_keeps_the_moment_the_visitor_consented(spool, service, sub):
+    asked = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.timezone.utc)  # the database was down then
+    path = spool.put(sub(), now=asked)
+    spool.replay(service)  # ...and is back now
+    with session_scope(service.factory) as session:
+        [proof] = session.scalars(sa.select(ConsentProof)).all()
+        [lead] = session.scalars(sa.select(Lead)).all()
+        assert proof.given_at == asked
+        assert lead.created_at == lead.last_contact_at == asked
+        assert lead.updated_at > asked  # when the row was written
+    assert not path.exists()
+    # Replayed again after a crash before the file was deleted: still recognised as written.
+    spool.put(sub(), now=asked)
+    assert spool.replay(service).skipped == 1
+
+
 def test_database_still_down_keeps_everything_in_the_spool(spool, sub, tmp_path):
     for sender in ("a", "b", "c"):
         spool.put(sub(sender_id=sender, email=f"{sender}@exemple.fr"))
@@ -168,11 +184,11 @@ def test_concurrent_replayers_write_each_file_exactly_once(spool, service, sub):
     class Counting:
         factory = service.factory
 
-        def submit(self, submission):
+        def submit(self, submission, submitted_at=None):
             with lock:
                 calls.append(submission.sender_id)
             time.sleep(0.02)  # widen the window in which others could grab the same file
-            return service.submit(submission)
+            return service.submit(submission, submitted_at=submitted_at)
 
     start = threading.Barrier(4)
     reports = []
