@@ -488,7 +488,7 @@
 
     var missingPillars = Array.isArray(d.missing_pillars) ? d.missing_pillars.map(String) : [];
     var pillars = alignItems(d.pillars, PILLARS);
-    fig.appendChild(el("p", "cp-diag-sub", "Les quatre piliers, comme les pieds d'une table"));
+    fig.appendChild(el("p", "cp-diag-sub", "Les quatre piliers, comme les pieds d’une table"));
     fig.appendChild(renderTable(pillars, missingPillars, idBase));
 
     fig.appendChild(el("p", "cp-diag-sub", "Les cinq points obligatoires"));
@@ -574,7 +574,7 @@
 
     var reset = el("button", "cp-reset");
     reset.type = "button";
-    reset.title = "Nouvelle conversation (efface l'historique)";
+    reset.title = "Nouvelle conversation (efface l’historique)";
     reset.appendChild(this.icon("reset", "cp-btn-icon"));
     reset.appendChild(el("span", "cp-reset-label", "Nouvelle conversation"));
     reset.addEventListener("click", function () {
@@ -604,7 +604,7 @@
       el(
         "p",
         "cp-notice",
-        "Cette conversation est conservée dans votre navigateur pour la retrouver si vous rechargez la page. « Nouvelle conversation » l'efface."
+        "Cette conversation est conservée dans votre navigateur pour la retrouver si vous rechargez la page. « Nouvelle conversation » l’efface."
       )
     );
     var log = el("div", "cp-log");
@@ -623,7 +623,7 @@
     dots.appendChild(el("span"));
     dots.appendChild(el("span"));
     typing.appendChild(dots);
-    typing.appendChild(srOnly(cfg.botName + " est en train d'écrire…"));
+    typing.appendChild(srOnly(cfg.botName + " est en train d’écrire…"));
     body.appendChild(typing);
     panel.appendChild(body);
 
@@ -920,7 +920,12 @@
       .then(function (res) {
         if (!res.ok) {
           var err = new Error("HTTP " + res.status);
-          err.kind = "http";
+          // nginx, in front of Rasa in production, answers 429 (rate limit), 413 (body size)
+          // and 502–504 (no replica answering) itself: each gets its own explanation.
+          err.kind = res.status === 429 ? "busy"
+            : res.status === 413 ? "tooLong"
+            : res.status >= 502 && res.status <= 504 ? "unavailable"
+            : "http";
           throw err;
         }
         return res.json().catch(function () {
@@ -956,7 +961,7 @@
         self.controller = null;
         self.setTyping(false);
         self.markPending(item.entry, "failed");
-        self.showError(timedOut ? "timeout" : err && err.kind === "http" ? "http" : "network");
+        self.showError(timedOut ? "timeout" : (err && err.kind) || "network");
       });
   };
 
@@ -1062,7 +1067,7 @@
       try {
         item.appendChild(renderDiagnostic(entry.custom));
       } catch (e) {
-        item.appendChild(el("p", "cp-bubble", "Le diagnostic n'a pas pu être affiché."));
+        item.appendChild(el("p", "cp-bubble", "Le diagnostic n’a pas pu être affiché."));
       }
     }
     if (entry.buttons && entry.buttons.length) {
@@ -1124,14 +1129,17 @@
   Widget.prototype.showError = function (kind) {
     var messages = {
       network: "Impossible de joindre " + this.cfg.botName + " pour le moment. Vérifiez votre connexion, puis réessayez.",
-      http: this.cfg.botName + " n'a pas pu répondre : le serveur a rencontré un problème. Réessayez dans un instant.",
+      http: this.cfg.botName + " n’a pas pu répondre : le serveur a rencontré un problème. Réessayez dans un instant.",
       timeout: this.cfg.botName + " met trop de temps à répondre. Réessayez dans un instant.",
-      restored: "Votre dernier message n'a pas reçu de réponse."
+      busy: "Vous écrivez plus vite que " + this.cfg.botName + " ne peut lire ! Patientez quelques secondes, puis réessayez.",
+      unavailable: this.cfg.botName + " est momentanément indisponible. Réessayez dans une minute.",
+      tooLong: "Ce message est trop long pour être envoyé. Raccourcissez-le, puis renvoyez-le.",
+      restored: "Votre dernier message n’a pas reçu de réponse."
     };
     var text = messages[kind] || messages.network;
     var hasVisitorMessage = false;
     for (var i = 0; i < this.state.queue.length; i++) if (this.state.queue[i].entry >= 0) hasVisitorMessage = true;
-    if (hasVisitorMessage) text += " Votre message n'est pas perdu.";
+    if (hasVisitorMessage) text += " Votre message n’est pas perdu.";
     this.errorText.textContent = text;
     this.error.setAttribute("data-kind", kind);
     this.error.hidden = false;

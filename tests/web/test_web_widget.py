@@ -189,7 +189,7 @@ def test_server_error_keeps_the_unsent_message_and_retry_sends_it(chat, fake_ras
     chat.send("Mon projet avec un confrère", wait=False)
     chat.error.wait_for(state="visible")
     assert "serveur" in chat.error.inner_text()
-    assert "Votre message n'est pas perdu" in chat.error.inner_text()
+    assert "Votre message n’est pas perdu" in chat.error.inner_text()
     failed = chat.page.locator(".cp-msg--user.cp-msg--failed")
     assert failed.count() == 1 and "Non envoyé" in failed.inner_text()
     assert chat.stored_state()["queue"][0]["payload"] == "Mon projet avec un confrère"
@@ -205,6 +205,24 @@ def test_server_error_keeps_the_unsent_message_and_retry_sends_it(chat, fake_ras
     assert chat.stored_state()["queue"] == []
 
 
+@pytest.mark.parametrize("status, expected", [
+    (429, "Vous écrivez plus vite que Marc ne peut lire"),
+    (503, "Marc est momentanément indisponible"),
+    (413, "Ce message est trop long"),
+])
+def test_nginx_refusals_are_explained_and_the_message_is_kept(chat, fake_rasa, status, expected):
+    chat.open_and_wait_greeting()
+    fake_rasa.status = status
+    chat.send("Une question sur les piliers", wait=False)
+    chat.error.wait_for(state="visible")
+    assert expected in chat.error.inner_text()
+    assert "Votre message n’est pas perdu" in chat.error.inner_text()
+    fake_rasa.status = 200
+    chat.page.get_by_role("button", name="Réessayer").click()
+    chat.wait_bot_count(3)
+    assert chat.error.is_hidden()
+
+
 def test_unsent_message_survives_a_reload(chat, fake_rasa):
     chat.open_and_wait_greeting()
     fake_rasa.status = 502
@@ -213,7 +231,7 @@ def test_unsent_message_survives_a_reload(chat, fake_rasa):
     chat.page.reload()
     chat.panel.wait_for(state="visible")
     chat.error.wait_for(state="visible")
-    assert "n'a pas reçu de réponse" in chat.error.inner_text()
+    assert "n’a pas reçu de réponse" in chat.error.inner_text()
     assert "Non envoyé" in chat.page.locator(".cp-msg--user").last.inner_text()
     fake_rasa.status = 200
     chat.page.get_by_role("button", name="Réessayer").click()
