@@ -11,6 +11,11 @@ where the server runs; measured in bench/ (bench/results.md, "experiments").
    journal and synchronous=FULL: several fsyncs while every other conversation waits. WAL with
    synchronous=NORMAL needs none per commit (durable at checkpoints; a power cut may lose the
    last commits, never corrupts the file). Only SQLite connections are touched.
+3. The PostgreSQL tracker store (production profile) keeps a pool of connections. After a
+   PostgreSQL restart or failover every pooled connection is dead, and Rasa's fail-safe store
+   would answer the next messages from an empty in-memory tracker: the visitor's conversation
+   seems forgotten. `pool_pre_ping` checks a connection before lending it (one `SELECT 1`)
+   and replaces it if it is dead.
 """
 from __future__ import annotations
 
@@ -56,10 +61,25 @@ def _sqlite_wal() -> None:
             cursor.close()
 
 
+def _postgresql_pre_ping() -> None:
+    from rasa.core import tracker_store
+
+    original = tracker_store.create_engine_kwargs
+
+    def create_engine_kwargs(url: Any) -> dict:
+        kwargs = original(url)
+        if tracker_store.is_postgresql_url(url):
+            kwargs["pool_pre_ping"] = True
+        return kwargs
+
+    tracker_store.create_engine_kwargs = create_engine_kwargs
+
+
 def apply() -> None:
     """Idempotent: the channel module may be imported more than once."""
     global _applied
     if not _applied:
         _cache_jsonschema_validators()
         _sqlite_wal()
+        _postgresql_pre_ping()
         _applied = True

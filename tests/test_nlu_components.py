@@ -9,6 +9,8 @@ from nlu_components.spacy_nlp import SpacyNLP
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_PIPES = ["tok2vec", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer", "ner"]
+TEXTS = ["Quels sont les piliers d'un partenariat ?", "c koi la diff entre client et fournisseur",
+         "coache-moi stp", "Bonjour Marc 👋 j'ai une question sur les joint-ventures"]
 
 
 def _create(**config):
@@ -35,6 +37,16 @@ def test_without_exclude_it_is_rasas_loader(monkeypatch):
     with pytest.raises(Exception, match="Failed to load SpaCy"):   # Rasa's own check of a pathless model
         _create()
     assert calls == [("fr_core_news_md", {"disable": ["parser"]})]
+
+
+def test_without_the_string_table_tokens_and_vectors_are_identical(lean):
+    import numpy as np
+    lighter = _create(exclude=ALL_PIPES + ["strings"]).provide().model
+    assert len(lighter.vocab.strings) < 10_000 < len(lean.provide().model.vocab.strings)
+    for text in TEXTS:
+        with_strings, without = lean.provide().model(text), lighter(text)
+        assert [t.text for t in without] == [t.text for t in with_strings]
+        assert np.array_equal(np.array([t.vector for t in without]), np.array([t.vector for t in with_strings]))
 
 
 def test_an_unknown_pipe_name_is_a_clear_error():

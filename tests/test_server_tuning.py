@@ -32,3 +32,12 @@ def test_sqlite_connections_use_wal(tmp_path):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_postgresql_tracker_store_connections_are_checked_before_use():
+    from rasa.core import tracker_store
+    from channels import server_tuning
+    server_tuning.apply()
+    kwargs = tracker_store.create_engine_kwargs("postgresql://coach@localhost/tracker")
+    assert kwargs["pool_pre_ping"] is True and "pool_size" in kwargs  # Rasa's own settings kept
+    assert tracker_store.create_engine_kwargs("sqlite:///var/tracker.sqlite3") == {}

@@ -26,8 +26,10 @@ from .conftest import (
     ProdStack,
     http_request,
     listening_addresses,
+    _admin_engine,
     render_nginx,
     set_database_reachable,
+    terminate_backends,
 )
 
 pytestmark = [pytest.mark.prod, pytest.mark.e2e]
@@ -369,6 +371,22 @@ def test_erase_also_clears_the_postgresql_tracker_store(prod_stack, spooled_visi
                         e=LEAD["email"]) == 0
     # The same visitor writing again starts afresh, without error.
     assert stack.chat(spooled_visitor, "bonjour")
+
+
+def test_tracker_database_connections_dropped_the_conversation_continues(prod_stack):
+    """What a PostgreSQL restart or failover does to the replicas' pooled connections."""
+    stack, visitor = prod_stack, new_sender("pgdrop")
+    stack.chat(visitor, "/start_coaching")
+    stack.chat(visitor, "/continue")
+    admin = _admin_engine()
+    try:
+        with admin.connect() as connection:
+            terminate_backends(connection, stack.settings.tracker_db)
+    finally:
+        admin.dispose()
+    shown = [texts(stack.chat(visitor, "/continue")) for _ in range(3)]  # both replicas, in turn
+    assert shown == [list(step.messages) for step in K.steps[2:5]]
+    assert stack.count_events(visitor) > 0
 
 
 def test_no_personal_data_in_any_log(prod_stack):
