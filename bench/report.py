@@ -147,7 +147,11 @@ def render(data: dict[str, Any], with_analysis: bool = True) -> str:
     add("## Latency and throughput, side by side")
     add("")
     add(f"Each visitor is one browser: its own HTTP keep-alive connection, whole conversations one after the other (a new sender id each), one request in flight, think time "
-        f"{s['think_s'][0]:g}–{s['think_s'][1]:g} s between messages; {s['duration_s']:g} s of load per level and bot"
+        f"{s['think_s'][0]:g}–{s['think_s'][1]:g} s between messages"
+        + (f" ({s['single_visitor_think_s'][0]:g}–{s['single_visitor_think_s'][1]:g} s at the 1-visitor level: the "
+           "server is idle between two messages either way, the short pause gives more samples)"
+           if s.get("single_visitor_think_s") and 1 in s["levels"] else "")
+        + f"; {s['duration_s']:g} s of load per level and bot"
         + (f", at most {s['max_conversations']} conversations per visitor" if s.get("max_conversations") else "")
         + (f"; extra server environment: `{' '.join(s['server_env'])}`" if s.get("server_env") else "")
         + (f"; **bench-only experiment applied to the servers: {', '.join(s['experiments'])}** (bench/experiments/)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark Coach Partenariat against the stock `rasa init` bot, side by side, in one run.
 
-    .venv/bin/python bench/run.py                 # full run (~15 min on 2 cores)
+    .venv/bin/python bench/run.py                 # full run (~20 min on 2 cores)
     .venv/bin/python bench/run.py --quick         # shorter load levels
     .venv/bin/python bench/run.py --levels 1,10   # chosen concurrency levels
 
@@ -381,9 +381,14 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="short load levels (12 s each) and a short profile")
     p.add_argument("--levels", default="1,10,50", help="concurrent visitors, comma-separated (default 1,10,50)")
-    p.add_argument("--duration", type=float, help="seconds of load per level and bot (default 40, quick 12)")
+    p.add_argument("--duration", type=float, help="seconds of load per level and bot (default 60, quick 12)")
     p.add_argument("--max-conversations", type=int, help="stop each visitor after this many conversations")
-    p.add_argument("--think", default="0.2,0.5", help="visitor think time range in seconds (default 0.2,0.5)")
+    p.add_argument("--think", default="3,8",
+                   help="visitor think time range in seconds: reading a two- or three-sentence reply, then "
+                        "typing or clicking (default 3,8); 0.2,0.5 measures saturation instead")
+    p.add_argument("--single-visitor-think", default="0.2,0.5",
+                   help="think time of the 1-visitor level: the server is idle between two messages "
+                        "either way, a short pause only gives more samples (default 0.2,0.5)")
     p.add_argument("--model", type=Path, default=PROJECT_MODEL,
                    help="our model to serve (default models/coach.tar.gz, copied first)")
     p.add_argument("--serve-trained", action="store_true",
@@ -406,8 +411,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.level_list = [int(x) for x in args.levels.split(",") if x.strip()]
     args.think_range = tuple(float(x) for x in args.think.split(","))
+    args.single_think_range = tuple(float(x) for x in args.single_visitor_think.split(","))
     if args.duration is None:
-        args.duration = 12.0 if args.quick else 40.0
+        args.duration = 12.0 if args.quick else 60.0
     if args.profile_duration is None:
         args.profile_duration = 10 if args.quick else 20
     return args
@@ -459,6 +465,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "command": command_line(argv),
         "machine": machine(),
         "settings": {"levels": args.level_list, "duration_s": args.duration, "think_s": args.think_range,
+                     "single_visitor_think_s": args.single_think_range,
                      "max_conversations": args.max_conversations, "quick": args.quick,
                      "server_env": args.server_env, "experiments": args.experiment,
                      "request_timeout_s": 30, "workdir": str(workdir), "logs": str(logs)},
@@ -467,7 +474,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     log(f"bench: workdir {workdir}, logs {logs}, load average {data['machine']['loadavg_start']}")
     bots: list[Bot] = []
     try:
-        if not args.model.exists():
+        if not args.model.exists() and not (args.serve_trained and not args.skip_our_training):
             raise SystemExit(f"{args.model} is missing: run `make train` first (the benchmark does not train "
                              f"the project's model)")
         # 1. Training, stock then ours, each from an empty cache.
@@ -510,10 +517,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         # 3. Load levels: ours and stock in turn, the order alternating from one level to the next.
         for i, visitors in enumerate(args.level_list):
             order = (ours, stock) if i % 2 == 0 else (stock, ours)
+            think = args.single_think_range if visitors == 1 else args.think_range
             for bot in order:
-                log(f"level {visitors} visitors, {bot.name}: {args.duration:g} s")
-                summary = run_level(bot, visitors, args.duration, args.max_conversations, args.think_range,
+                log(f"level {visitors} visitors, {bot.name}: {args.duration:g} s, think {think[0]:g}-{think[1]:g} s")
+                summary = run_level(bot, visitors, args.duration, args.max_conversations, think,
                                     seed=1000 + visitors, samples_csv=logs / f"samples-{bot.name}-{visitors}.csv")
+                summary["think_s"] = list(think)
                 data["levels"].append(summary)
                 log(f"  p50 {summary['p50_ms']} ms, p95 {summary['p95_ms']} ms, p99 {summary['p99_ms']} ms, "
                     f"{summary['throughput_rps']} req/s, {summary['requests']} requests, "
