@@ -79,9 +79,12 @@ def spacy_costs() -> dict:
 
     texts = sorted({t for conv in OUR_CONVERSATIONS for t in conv if not t.startswith("/")})
     full = spacy.load("fr_core_news_md")
+    full.disable_pipe("parser")  # what Rasa's own SpacyNLP runs
     slim = spacy.load("fr_core_news_md", exclude=["parser", "ner"])
-    for t in texts:  # warm both
-        full(t), slim(t)
+    product_exclude = product_spacy_exclude()
+    product = spacy.load("fr_core_news_md", exclude=product_exclude)
+    for t in texts:  # warm them
+        full(t), slim(t), product(t)
 
     def per_message(nlp) -> float:
         return timed(lambda: [nlp(t) for t in texts], 15) / len(texts)
@@ -96,7 +99,19 @@ def spacy_costs() -> dict:
         "same_lemmas_without_parser_ner": same_lemmas,
         "rss_of_loading_full_mib": spacy_load_rss([]),
         "rss_of_loading_without_parser_ner_mib": spacy_load_rss(["parser", "ner"]),
+        "product_exclude": product_exclude,
+        "product_loader_ms_per_message": round(per_message(product), 3),
+        "rss_of_loading_product_mib": spacy_load_rss(product_exclude),
     }
+
+
+def product_spacy_exclude() -> list[str]:
+    """What config.yml's SpacyNLP leaves out (nlu_components/spacy_nlp.py)."""
+    import yaml
+
+    pipeline = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yml").read_text())["pipeline"]
+    loader = next((c for c in pipeline if c["name"].endswith("SpacyNLP")), {})
+    return list(loader.get("exclude", []))
 
 
 def spacy_load_rss(exclude: list[str]) -> float:

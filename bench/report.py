@@ -332,12 +332,15 @@ def render(data: dict[str, Any], with_analysis: bool = True) -> str:
             else:
                 add(f"| jsonschema | {js['error']} |")
             if "error" not in sp:
-                add(f"| spaCy {sp['model']}, whole pipeline ({', '.join(sp['pipes'])}), per message | "
+                add(f"| spaCy {sp['model']}, whole pipeline ({', '.join(sp['pipes'])}; parser disabled as Rasa's SpacyNLP does), per message | "
                     f"{sp['full_pipeline_ms_per_message']:g} ms |")
                 add(f"| spaCy without parser and NER, per message (same lemmas: {sp['same_lemmas_without_parser_ner']}) | "
                     f"{sp['without_parser_ner_ms_per_message']:g} ms |")
                 add(f"| RSS added by loading the spaCy model (whole / without parser and NER) | "
                     f"{_f(sp['rss_of_loading_full_mib'])} / {_f(sp['rss_of_loading_without_parser_ner_mib'])} MiB |")
+                if "product_loader_ms_per_message" in sp:
+                    add(f"| spaCy as our `config.yml` loads it (without {', '.join(sp['product_exclude'])}): per message / RSS added | "
+                        f"{sp['product_loader_ms_per_message']:g} ms / {_f(sp['rss_of_loading_product_mib'])} MiB |")
             else:
                 add(f"| spaCy | {sp['error']} |")
             if "error" not in sq:

@@ -10,7 +10,11 @@ where the server runs; measured in bench/ (bench/results.md, "experiments").
 2. The default SQLite tracker store commits once per message with SQLite's default rollback
    journal and synchronous=FULL: several fsyncs while every other conversation waits. WAL with
    synchronous=NORMAL needs none per commit (durable at checkpoints; a power cut may lose the
-   last commits, never corrupts the file). Only SQLite connections are touched.
+   last commits, never corrupts the file). Only SQLite connections are touched. SQLAlchemy 1.4
+   (Rasa's pin) gives SQLite files a NullPool: a new connection, its set-up and its closing for
+   every read and every write of a tracker; the tracker store gets a pool of kept connections
+   instead, as SQLAlchemy 2.0 does by default (bench/results.md: 19 % of the server's samples
+   were the tracker store, a fifth of them opening and closing connections).
 3. The PostgreSQL tracker store (production profile) keeps a pool of connections. After a
    PostgreSQL restart or failover every pooled connection is dead, and Rasa's fail-safe store
    would answer the next messages from an empty in-memory tracker: the visitor's conversation
@@ -61,8 +65,16 @@ def _sqlite_wal() -> None:
             cursor.close()
 
 
-def _postgresql_pre_ping() -> None:
+def _is_sqlite_file(url: Any) -> bool:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+
+
+def _tracker_store_engine_options() -> None:
     from rasa.core import tracker_store
+    from sqlalchemy.pool import QueuePool
 
     original = tracker_store.create_engine_kwargs
 
@@ -70,6 +82,11 @@ def _postgresql_pre_ping() -> None:
         kwargs = original(url)
         if tracker_store.is_postgresql_url(url):
             kwargs["pool_pre_ping"] = True
+        elif _is_sqlite_file(url):
+            # SQLAlchemy 2.0's default for SQLite files (Rasa pins 1.4, whose NullPool opens,
+            # sets up and closes a connection for every read and every write).
+            kwargs["poolclass"] = QueuePool
+            kwargs.setdefault("connect_args", {})["check_same_thread"] = False
         return kwargs
 
     tracker_store.create_engine_kwargs = create_engine_kwargs
@@ -81,5 +98,5 @@ def apply() -> None:
     if not _applied:
         _cache_jsonschema_validators()
         _sqlite_wal()
-        _postgresql_pre_ping()
+        _tracker_store_engine_options()
         _applied = True

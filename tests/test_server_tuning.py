@@ -1,4 +1,5 @@
 """The Rasa-server tuning keeps Rasa's checks identical and puts SQLite in WAL mode."""
+import asyncio
 import jsonschema
 import pytest
 import sqlalchemy as sa
@@ -40,4 +41,32 @@ def test_postgresql_tracker_store_connections_are_checked_before_use():
     server_tuning.apply()
     kwargs = tracker_store.create_engine_kwargs("postgresql://coach@localhost/tracker")
     assert kwargs["pool_pre_ping"] is True and "pool_size" in kwargs  # Rasa's own settings kept
-    assert tracker_store.create_engine_kwargs("sqlite:///var/tracker.sqlite3") == {}
+
+
+
+def test_the_sqlite_tracker_store_keeps_its_connections():
+    from rasa.core import tracker_store
+    from sqlalchemy.pool import QueuePool
+    from channels import server_tuning
+    server_tuning.apply()
+    kwargs = tracker_store.create_engine_kwargs("sqlite:///var/tracker.sqlite3")
+    assert kwargs["poolclass"] is QueuePool and kwargs["connect_args"] == {"check_same_thread": False}
+    assert tracker_store.create_engine_kwargs("sqlite://") == {}  # in memory: left alone
+
+
+def test_rasas_sqlite_tracker_store_works_with_the_pool(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from channels import server_tuning
+    server_tuning.apply()
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.sqlite3"))
+    assert type(store.engine.pool).__name__ == "QueuePool"
+    tracker = DialogueStateTracker.from_events("visitor", [UserUttered("bonjour"), SlotSet("x", "y")])
+    asyncio.run(store.save(tracker))
+    tracker.update(UserUttered("encore"))
+    asyncio.run(store.save(tracker))
+    again = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.sqlite3"))
+    events = asyncio.run(again.retrieve("visitor")).events
+    assert [e.text for e in events if isinstance(e, UserUttered)] == ["bonjour", "encore"]
