@@ -53,7 +53,7 @@ $(VENV)/.installed: requirements.txt requirements.lock pyproject.toml
 train: $(MODEL)
 
 $(MODEL): $(MODEL_INPUTS) | $(VENV)/.installed
-	@echo "==> Entraînement du modèle (environ 2 à 3 minutes)…"
+	@echo "==> Entraînement du modèle (environ 8 minutes sur 2 cœurs)…"
 	@$(RASA) train --fixed-model-name coach --out models
 	@touch $@
 
@@ -108,12 +108,12 @@ test-e2e: $(MODEL) chromium nginx
 	@echo "==> Tests de bout en bout (serveurs réels, navigateur, profil production)"
 	@$(PY) -m pytest -q -m e2e
 
-# NLU pipeline comparison (docs/nlu-evaluation.md): 5-fold cross-validation of three
-# pipelines, about 40 minutes on 2 cores.
+# NLU pipeline comparison (docs/nlu-evaluation.md): 5-fold cross-validation of the product's
+# pipeline and the sparse-only one, about 40 minutes each on 2 cores.
 nlu-eval: $(VENV)/.installed
-	@$(PY) scripts/nlu_cv.py --folds 5 config.yml docs/nlu/config-sparse.yml docs/nlu/config-spacy-no-transformer.yml
+	@$(PY) scripts/nlu_cv.py --folds 5 config.yml docs/nlu/config-sparse.yml
 
-# Benchmarks against the stock `rasa init` bot (bench/README.md): ~12 minutes; BENCH_ARGS=--quick.
+# Benchmarks against the stock `rasa init` bot (bench/README.md): ~25 minutes; BENCH_ARGS=--quick.
 bench: $(MODEL)
 	@$(PY) bench/run.py $(BENCH_ARGS)
 
