@@ -8,7 +8,8 @@
 - ``prod_stack`` (module): the profile itself, started the way ``scripts/run_prod.sh`` does it
   (the same ``prod_exec_*`` functions of ``scripts/prod_lib.sh``, the same
   ``endpoints.prod.yml`` and nginx template): 2 action servers, nginx, 2 Rasa replicas, the
-  outbox worker, each on a free port; the test can stop, kill and restart any of them.
+  outbox worker, each on a free port; the test can stop, kill and restart any of them. The
+  replicas reach Redis through a relay (``stack.redis_proxy``) a test can cut and restore.
 
 Settings: ``PROD_TEST_PG_URL`` (maintenance database, default
 ``postgresql+psycopg2://postgres@127.0.0.1:5432/postgres``), ``PROD_TEST_REDIS_HOST``,
@@ -34,6 +35,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
 from tests.conftest import MODEL, ROOT, free_port, under_ci, wait_for_http
+
+from .tcp_proxy import TcpProxy
 
 PG_ADMIN_URL = os.environ.get(
     "PROD_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -260,6 +263,7 @@ class ProdStack:
     workdir: Path
     env: Dict[str, str]
     run_dir: Path
+    redis_proxy: Optional[TcpProxy] = None  # the replicas reach Redis through it (outage tests)
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
 
     # -------------------------------------------------------------- addresses
@@ -410,17 +414,19 @@ def prod_stack(prod_settings, tmp_path_factory) -> Iterator[ProdStack]:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it first)")
     workdir = tmp_path_factory.mktemp("prod_stack")
-    env = prod_env(prod_settings, workdir)
+    redis_proxy = TcpProxy(REDIS_HOST, REDIS_PORT).start()
+    env = prod_env(prod_settings, workdir, REDIS_PORT=str(redis_proxy.port))
     subprocess.run([str(ROOT / ".venv" / "bin" / "sip-coach"), "db", "upgrade"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
     # As run_prod.sh: nginx's private directory in the system's temporary directory (its
     # workers, "nobody" when started as root, cannot reach pytest's 0700 directories).
     run_dir = Path(tempfile.mkdtemp(prefix="coach-prod-test."))
     render_nginx(env, run_dir)
-    stack = ProdStack(prod_settings, workdir, env, run_dir)
+    stack = ProdStack(prod_settings, workdir, env, run_dir, redis_proxy)
     try:
         stack.start_all()
         yield stack
     finally:
         stack.stop_all()
+        redis_proxy.close()
         shutil.rmtree(run_dir, ignore_errors=True)

@@ -389,6 +389,21 @@ def test_tracker_database_connections_dropped_the_conversation_continues(prod_st
     assert stack.count_events(visitor) > 0
 
 
+def test_redis_down_the_visitor_gets_a_short_french_apology_then_the_conversation_continues(prod_stack):
+    stack, visitor = prod_stack, new_sender("redis")
+    stack.chat(visitor, "/start_coaching")
+    stack.chat(visitor, "/continue")
+    stack.redis_proxy.cut()  # the lock store is unreachable: no message can be processed safely
+    try:
+        for _ in range(2):  # both replicas
+            assert texts(stack.chat(visitor, "/continue")) == list(K.lines["action_error"])
+    finally:
+        stack.redis_proxy.restore()
+    shown = [texts(stack.chat(visitor, "/continue")) for _ in range(2)]
+    assert shown == [list(step.messages) for step in K.steps[2:4]]  # nothing lost, nothing skipped
+    assert all(stack.processes[name].poll() is None for name in ("rasa-1", "rasa-2"))
+
+
 def test_no_personal_data_in_any_log(prod_stack):
     secrets = [LEAD["name"], "Spoolière", LEAD["company"], LEAD["email"], "capucine.spool",
                "06 47 25 81 93", "0647258193", "+33647258193", "47 25 81 93"]
