@@ -1,4 +1,4 @@
-"""Two fixes for costs Rasa 3.6 pays on every message, applied in the Rasa server process.
+"""Fixes for costs and failures of Rasa 3.6, applied in the Rasa server process.
 
 Loaded with the REST channel (credentials.yml names `channels.rest`), so they apply exactly
 where the server runs; measured in bench/ (bench/results.md, "experiments").

@@ -10,7 +10,7 @@ The class keeps the name `SpacyNLP` on purpose: Rasa's recipe connects `SpacyTok
 `SpacyFeaturizer` to the node whose class is called `SpacyNLP`.
 
 Without the lemmatizer, tokens have no lemma: set `use_lemma: false` on the
-`CountVectorsFeaturizer`s of the pipeline (checked by tests/test_project_config.py).
+`CountVectorsFeaturizer`s of the pipeline (checked by tests/test_nlu_components.py).
 """
 from __future__ import annotations
 
