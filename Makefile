@@ -79,6 +79,8 @@ test: test-data test-unit test-nlu test-stories test-e2e
 test-data: $(VENV)/.installed
 	@echo "==> Validation des données Rasa"
 	@$(RASA) data validate --fail-on-warnings
+	@echo "==> Exemples d'entraînement : ni doublons, ni phrasé du jeu de test"
+	@$(PY) scripts/check_nlu_duplicates.py --holdout tests/nlu/holdout.yml
 
 test-unit: $(VENV)/.installed
 	@echo "==> Tests Python (cœur, actions, leads)"
