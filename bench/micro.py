@@ -8,6 +8,10 @@ Run by bench/run.py after the servers are stopped (the machine quieter), or by h
 2. spaCy `fr_core_news_md` as Rasa's SpacyNLP runs it (the whole pipeline, parser and NER
    included) vs without the parser and NER (lemmas compared), time per message and memory.
 3. A SQLite commit on this disk (the tracker store commits once per message).
+4. The tracker store's work for one message of a 100-event conversation (read the conversation,
+   add a five-event turn, write it): Rasa's SQLTrackerStore as Rasa runs it (an event's class
+   found by walking the `Event` class tree), with the name-to-class table of
+   channels/server_tuning.py, and our LeanSQLTrackerStore (channels/tracker_store.py).
 """
 from __future__ import annotations
 
@@ -145,9 +149,70 @@ def sqlite_commit_cost() -> dict:
     return {"insert_and_commit_ms": ms}
 
 
+def tracker_store_costs() -> dict:
+    import asyncio
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from channels import server_tuning
+    from channels.tracker_store import LeanSQLTrackerStore
+
+    rasa_resolve = Event.resolve_by_type
+    server_tuning.apply()  # SQLite pool and WAL for all three; the event-class table toggled below
+    table_resolve = Event.resolve_by_type
+    domain = Domain.load(str(Path(__file__).resolve().parents[1] / "domain.yml"))
+    slot = next(s.name for s in domain.slots if s.name != "requested_slot")
+
+    def turn(number: int) -> list:
+        intent = {"name": "continue", "confidence": 0.97}
+        parse = {"intent": intent, "entities": [], "text": f"ok la suite {number}",
+                 "intent_ranking": [{"name": f"intent_{k}", "confidence": 0.01} for k in range(10)]}
+        return [UserUttered(parse["text"], intent, [], parse), ActionExecuted("action_coach_step"),
+                BotUttered("Les cinq points obligatoires d’un partenariat : " + "x" * 250,
+                           {"buttons": [{"title": "Continuer", "payload": "/continue"}]}),
+                SlotSet(slot, str(number)), ActionExecuted("action_listen")]
+
+    async def per_message(store_cls, resolve) -> float:
+        Event.resolve_by_type = resolve
+        with tempfile.TemporaryDirectory() as d:
+            store = store_cls(domain=domain, dialect="sqlite", db=f"{d}/tracker.sqlite3")
+            start = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+            tracker = DialogueStateTracker.from_events("bench", start + [e for n in range(19) for e in turn(n)],
+                                                       domain.slots)
+            await store.save(tracker)  # 98 events stored
+            durations = []
+            for number in range(19, 49):
+                t = time.perf_counter()
+                tracker = await store.retrieve("bench")
+                for event in turn(number):
+                    tracker.update(event)
+                await store.save(tracker)
+                durations.append((time.perf_counter() - t) * 1000)
+            store.engine.dispose()
+        return round(statistics.median(durations), 2)  # conversations of 98 to 143 events
+
+    async def measure() -> dict:
+        try:
+            return {
+                "events_read": "98-143",
+                "rasa_sql_store_ms": await per_message(SQLTrackerStore, rasa_resolve),
+                "rasa_sql_store_with_event_table_ms": await per_message(SQLTrackerStore, table_resolve),
+                "lean_store_with_event_table_ms": await per_message(LeanSQLTrackerStore, table_resolve),
+            }
+        finally:
+            Event.resolve_by_type = table_resolve
+
+    return asyncio.run(measure())
+
+
 def main() -> None:
     out = {"loadavg_start": [round(x, 2) for x in os.getloadavg()]}
-    for name, fn in (("sqlite", sqlite_commit_cost), ("spacy", spacy_costs), ("jsonschema", jsonschema_costs)):
+    for name, fn in (("sqlite", sqlite_commit_cost), ("spacy", spacy_costs), ("jsonschema", jsonschema_costs),
+                     ("tracker_store", tracker_store_costs)):
         try:
             out[name] = fn()
         except Exception as exc:  # a missing piece must not lose the others

@@ -345,6 +345,14 @@ def render(data: dict[str, Any], with_analysis: bool = True) -> str:
                 add(f"| spaCy | {sp['error']} |")
             if "error" not in sq:
                 add(f"| SQLite insert + commit on this disk | {sq['insert_and_commit_ms']:g} ms |")
+            tsc = micro.get("tracker_store")
+            if tsc and "error" not in tsc:
+                add(f"| tracker store, one message of a conversation of {tsc['events_read']} events (read, add a turn, write): "
+                    f"Rasa's `SQLTrackerStore` as Rasa runs it | {tsc['rasa_sql_store_ms']:g} ms |")
+                add(f"| … with the event-class table (`channels/server_tuning.py`) | {tsc['rasa_sql_store_with_event_table_ms']:g} ms |")
+                add(f"| … and our `LeanSQLTrackerStore` (`channels/tracker_store.py`) | {tsc['lean_store_with_event_table_ms']:g} ms |")
+            elif tsc:
+                add(f"| tracker store | {tsc['error']} |")
             add("")
     analysis = BENCH / "analysis.md"
     if with_analysis and analysis.exists():

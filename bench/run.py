@@ -60,6 +60,13 @@ PROJECT_MODEL = ROOT / "models" / "coach.tar.gz"
 EXPERIMENTS = ("cached-validator", "sqlite-wal")  # bench/experiments/, via its sitecustomize
 
 
+def our_tracker_store_type() -> str:
+    """The tracker store class the product's endpoints.yml names (ours runs as `make run` does)."""
+    import yaml
+
+    return yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))["tracker_store"]["type"]
+
+
 def log(msg: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {msg}", flush=True)
 
@@ -248,7 +255,7 @@ def start_ours(workdir: Path, model: Path, env: dict[str, str], logs: Path) -> B
     endpoints = stack / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{stack}/tracker.sqlite3"\n'
+        f'tracker_store:\n  type: {our_tracker_store_type()}\n  dialect: sqlite\n  db: "{stack}/tracker.sqlite3"\n'
     )
     sip = VENV_BIN / "sip-coach"
     if sip.exists():

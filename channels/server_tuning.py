@@ -15,7 +15,14 @@ where the server runs; measured in bench/ (bench/results.md, "experiments").
    every read and every write of a tracker; the tracker store gets a pool of kept connections
    instead, as SQLAlchemy 2.0 does by default (bench/results.md: 19 % of the server's samples
    were the tracker store, a fifth of them opening and closing connections).
-3. The PostgreSQL tracker store (production profile) keeps a pool of connections. After a
+3. Rasa finds an event's class from its name (`Event.resolve_by_type`) by walking the whole
+   tree of `Event` subclasses, with an `inspect.isabstract` call per class, for every event it
+   reads: every stored event of a conversation on each message (the tracker store replays them)
+   and every event an action returns. That walk was 60 % of reading a 100-event conversation
+   (bench/micro.py). The name-to-class table is built once, and again if a name is missing (an
+   event class imported later); unknown names still go to Rasa's own code (its `topic`
+   compatibility, default and error).
+4. The PostgreSQL tracker store (production profile) keeps a pool of connections. After a
    PostgreSQL restart or failover every pooled connection is dead, and Rasa's fail-safe store
    would answer the next messages from an empty in-memory tracker: the visitor's conversation
    seems forgotten. `pool_pre_ping` checks a connection before lending it (one `SELECT 1`)
@@ -65,6 +72,28 @@ def _sqlite_wal() -> None:
             cursor.close()
 
 
+def _cache_event_classes() -> None:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    original = Event.resolve_by_type
+    by_name: dict[str, type] = {}
+
+    def index() -> None:
+        by_name.clear()
+        for cls in all_subclasses(Event):  # Rasa's order: the first class with a name wins
+            by_name.setdefault(cls.type_name, cls)
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        cls = by_name.get(type_name)
+        if cls is None:
+            index()
+            cls = by_name.get(type_name)
+        return cls if cls is not None else original(type_name, default)
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
 def _is_sqlite_file(url: Any) -> bool:
     from sqlalchemy.engine import make_url
 
@@ -99,4 +128,5 @@ def apply() -> None:
         _cache_jsonschema_validators()
         _sqlite_wal()
         _tracker_store_engine_options()
+        _cache_event_classes()
         _applied = True

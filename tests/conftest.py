@@ -19,10 +19,16 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import pytest
+import yaml
+
+# PostgreSQL fixtures (throw-away databases) for the leads and tracker-store tests.
+pytest_plugins = ("postgres_fixtures",)
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "coach.tar.gz"
+# The live stack keeps its conversations with the product's own tracker store class.
+TRACKER_STORE_TYPE = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))["tracker_store"]["type"]
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -145,7 +151,7 @@ def live_stack(tmp_path_factory) -> Iterator[LiveStack]:
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{workdir}/tracker.sqlite3"\n'
+        f'tracker_store:\n  type: {TRACKER_STORE_TYPE}\n  dialect: sqlite\n  db: "{workdir}/tracker.sqlite3"\n'
     )
     stack = LiveStack(
         rasa_url=f"http://127.0.0.1:{rasa_port}",

@@ -16,7 +16,7 @@ def test_the_action_endpoint_follows_ACTIONS_PORT(monkeypatch):
 
 def test_the_default_tracker_store_is_sqlite_under_var():
     store = read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store")
-    assert store.type == "SQL" and store.kwargs["dialect"] == "sqlite"
+    assert store.type == "channels.tracker_store.LeanSQLTrackerStore" and store.kwargs["dialect"] == "sqlite"
     assert store.kwargs["db"] == "var/tracker.sqlite3"
 
 
@@ -25,3 +25,22 @@ def test_the_rest_channel_is_ours_under_the_standard_name():
     assert "channels.rest.CoachRestInput" in text
     from channels.rest import CoachRestInput
     assert CoachRestInput.name() == "rest"   # so the URL stays /webhooks/rest/webhook
+
+
+def test_rasa_builds_our_sql_tracker_store_from_both_profiles(monkeypatch, tmp_path):
+    """A tracker store class Rasa cannot import silently becomes an in-memory store."""
+    from rasa.core.tracker_store import create_tracker_store
+    from rasa.shared.core.domain import Domain
+    from channels.tracker_store import LeanSQLTrackerStore
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "var").mkdir()
+    store = create_tracker_store(read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store"), Domain.empty())
+    while hasattr(store, "_tracker_store"):  # Rasa's wrappers (awaitable, fail-safe)
+        store = store._tracker_store
+    assert isinstance(store, LeanSQLTrackerStore)
+    import re
+    for name in set(re.findall(r"\$\{(\w+)\}", (ROOT / "endpoints.prod.yml").read_text())):
+        monkeypatch.setenv(name, "1")
+    prod = read_endpoint_config(str(ROOT / "endpoints.prod.yml"), "tracker_store")
+    assert prod.type == "channels.tracker_store.LeanSQLTrackerStore" and prod.kwargs["dialect"] == "postgresql"

@@ -70,3 +70,38 @@ def test_rasas_sqlite_tracker_store_works_with_the_pool(tmp_path):
     again = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.sqlite3"))
     events = asyncio.run(again.retrieve("visitor")).events
     assert [e.text for e in events if isinstance(e, UserUttered)] == ["bonjour", "encore"]
+
+
+def test_event_classes_are_found_by_name_as_rasa_finds_them():
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    for cls in all_subclasses(Event):
+        first = next(c for c in all_subclasses(Event) if c.type_name == cls.type_name)
+        assert Event.resolve_by_type(cls.type_name) is first
+    assert Event.resolve_by_type("topic") is None  # Rasa's compatibility with old TopicSet events
+    assert Event.resolve_by_type("inconnu", default=Event) is Event
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("inconnu")
+
+
+def test_an_event_class_defined_later_is_found():
+    from rasa.shared.core.events import Event, SlotSet
+
+    assert Event.resolve_by_type("slot") is SlotSet  # the table is built
+
+    class CoachingNote(SlotSet):
+        type_name = "coaching_note_for_test"
+
+    assert Event.resolve_by_type("coaching_note_for_test") is CoachingNote
+    assert Event.from_parameters({"event": "coaching_note_for_test", "name": "x", "value": 1}) \
+        == CoachingNote("x", 1)
+
+
+def test_known_event_names_no_longer_walk_the_class_tree(monkeypatch):
+    from rasa.shared.core.events import Event, UserUttered
+    from rasa.shared.utils import common
+
+    Event.resolve_by_type("user")  # the table is built
+    monkeypatch.setattr(common, "all_subclasses", lambda cls: pytest.fail("class tree walked"))
+    assert Event.resolve_by_type("user") is UserUttered

@@ -1,10 +1,7 @@
 """Fixtures of the leads tests: databases (SQLite and PostgreSQL), a tracker store,
 a local SMTP server (aiosmtpd) and a local HTTP receiver, each on a free port.
 
-PostgreSQL: ``LEADS_TEST_PG_URL`` (default ``postgresql+psycopg2://postgres@localhost:5432/test``)
-is the maintenance database; the session creates a throw-away database from it (dropped
-at the end) and each test starts with its schema emptied. If the server cannot be reached the PostgreSQL tests are skipped, except under
-``CI=true`` where they fail.
+PostgreSQL fixtures are shared with the other tests: tests/postgres_fixtures.py.
 """
 from __future__ import annotations
 
@@ -13,14 +10,12 @@ import os
 import socket
 import threading
 import time
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from bot.leads.consent import CONSENT_VERSION
 from bot.leads.db import make_engine, upgrade_database
@@ -28,10 +23,6 @@ from bot.leads.notifier import Notifier, NotifierConfig
 from bot.leads.outbox import OutboxPolicy
 from bot.leads.service import LeadService, LeadSubmission
 from bot.leads.transcript import events_table, tracker_metadata
-
-PG_ADMIN_URL = os.environ.get(
-    "LEADS_TEST_PG_URL", "postgresql+psycopg2://postgres@localhost:5432/test"
-)
 
 ENV_VARS = (
     "LEADS_DB_URL", "TRACKER_DB_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD",
@@ -58,65 +49,7 @@ def free_port() -> int:
 
 
 # ---------------------------------------------------------------------- databases
-def _postgres_reachable() -> Optional[str]:
-    engine = sa.create_engine(PG_ADMIN_URL, future=True)
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-        return None
-    except Exception as exc:  # noqa: BLE001
-        return f"{type(exc).__name__}: {exc}"
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def postgres_available() -> bool:
-    problem = _postgres_reachable()
-    if problem is None:
-        return True
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL unreachable at {PG_ADMIN_URL} under CI=true: {problem}")
-    pytest.skip(f"PostgreSQL unreachable ({problem})")
-
-
-@pytest.fixture(scope="session")
-def postgres_database(postgres_available) -> str:
-    """One throw-away PostgreSQL database for the whole test session."""
-    name = f"sipcoach_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
-
-
-@pytest.fixture
-def postgres_url(postgres_database) -> str:
-    """That database, emptied for one test (schema ``public`` dropped and re-created)."""
-    name = make_url(postgres_database).database
-    engine = sa.create_engine(postgres_database, future=True, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-    return postgres_database
+# PostgreSQL: tests/postgres_fixtures.py (postgres_available, postgres_database, postgres_url).
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
