@@ -280,8 +280,144 @@ def start_ours(workdir: Path, model: Path, env: dict[str, str], logs: Path) -> B
                      rss_after_first_reply_mib=bot.rasa.memory()["vmrss_tree_mib"],
                      actions_rss_after_first_reply_mib=bot.actions.memory()["vmrss_tree_mib"],
                      command=bot.rasa.command, actions_command=bot.actions.command,
-                     endpoints=endpoints.read_text(), tracker_store="SQLTrackerStore on SQLite (temp file)")
+                     endpoints=endpoints.read_text(),
+                     tracker_store=f"{our_tracker_store_type().rsplit('.', 1)[-1]} on SQLite (temp file)")
     log(f"ours ready: {bot.start}")
+    return bot
+
+
+class Child:
+    """A server that another process started (a replica `scripts/run_prod.sh` supervises)."""
+
+    def __init__(self, name: str, pid: int, log: Path):
+        self.name, self.pid, self.log = name, pid, log
+        self.sampler = procs.RssSampler(pid)
+        self.sampler.start()
+
+    def alive(self) -> bool:
+        return Path(f"/proc/{self.pid}").exists()
+
+    cpu_seconds = procs.Server.cpu_seconds
+    memory = procs.Server.memory
+    tail = procs.Server.tail
+
+    def stop(self) -> None:  # its supervisor stops it
+        self.sampler.stop()
+
+
+def listening_child(root_pid: int, port: int, name: str, log: Path, timeout: float = 600) -> Child:
+    """The process of root_pid's tree whose command line asks for `--port <port>`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in procs.process_tree(root_pid):
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"--port" in args and str(port).encode() in args and any(a.endswith(b"rasa") for a in args):
+                return Child(name, pid, log)
+        time.sleep(0.5)
+    raise RuntimeError(f"{name}: no process listening on {port} under {root_pid}")
+
+
+class ProductionBot(Bot):
+    """Our production profile as `make run-prod` starts it: nginx in front of 2 Rasa replicas and
+    2 action servers, conversations in PostgreSQL, locks in Redis (throw-away databases)."""
+
+    def __init__(self, apology: frozenset[str]):
+        super().__init__("ours-prod", load.OUR_CONVERSATIONS, apology)
+        self.supervisor: Optional[procs.Server] = None
+        self.members: list[Child] = []
+        self.cleanup: list[Any] = []
+
+    def servers(self) -> list[Any]:
+        return list(self.members)
+
+    def stop(self) -> None:
+        for member in self.members:
+            member.stop()
+        if self.supervisor:
+            self.supervisor.stop()  # SIGTERM: run_prod.sh stops everything it started
+        while self.cleanup:
+            self.cleanup.pop()()
+
+
+def start_ours_production(model: Path, env: dict[str, str], logs: Path) -> ProductionBot:
+    import uuid
+
+    import redis
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    from bot.knowledge import load_knowledge
+
+    bot = ProductionBot(frozenset(load_knowledge().line("action_error")))
+    admin_url = make_url(os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"))
+    token = uuid.uuid4().hex[:10]
+    tracker_db, leads_db = f"coach_bench_{token}", f"coach_bench_{token}_leads"
+    admin = sa.create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for name in (tracker_db, leads_db):
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop_databases() -> None:
+        with admin.connect() as connection:
+            for name in (tracker_db, leads_db):
+                connection.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                           "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    bot.cleanup.append(drop_databases)
+    redis_host, redis_port = os.environ.get("BENCH_REDIS_HOST", "127.0.0.1"), int(os.environ.get("BENCH_REDIS_PORT", "6379"))
+    prefix = f"coachbench{token}"
+
+    def clear_locks() -> None:
+        client = redis.Redis(host=redis_host, port=redis_port, db=1)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+
+    bot.cleanup.append(clear_locks)
+    public, actions, web = procs.free_port(), procs.free_port(), procs.free_port()
+    replicas, action_servers = [procs.free_port(), procs.free_port()], [procs.free_port(), procs.free_port()]
+    env = dict(env)
+    env.pop("TRACKER_DB_URL", None)
+    env.update(
+        COACH_MODEL=str(model), PROD_LOG_DIR=str(logs / "prod"), PUBLIC_HOST="127.0.0.1",
+        RASA_PORT=str(public), ACTIONS_PORT=str(actions), WEB_PORT=str(web),
+        RASA_REPLICA_PORTS=" ".join(map(str, replicas)), ACTIONS_REPLICA_PORTS=" ".join(map(str, action_servers)),
+        TRACKER_DB_HOST=admin_url.host or "127.0.0.1", TRACKER_DB_PORT=str(admin_url.port or 5432),
+        TRACKER_DB_NAME=tracker_db, TRACKER_DB_USER=admin_url.username or "",
+        TRACKER_DB_PASSWORD=admin_url.password or "", LEADS_DB_NAME=leads_db, LEADS_DB_URL="",
+        REDIS_HOST=redis_host, REDIS_PORT=str(redis_port), REDIS_DB="1", REDIS_KEY_PREFIX=prefix,
+        LEADS_SPOOL_DIR=str(logs / "prod-spool"),
+        # The visitors all come from 127.0.0.1: nginx's per-address limit would turn them away.
+        NGINX_RATE_LIMIT="10000r/s", NGINX_RATE_BURST="10000",
+    )
+    try:
+        return _start_production_stack(bot, env, logs, public, replicas, action_servers)
+    except BaseException:
+        bot.stop()  # the databases and locks go too
+        raise
+
+
+def _start_production_stack(bot: ProductionBot, env: dict[str, str], logs: Path, public: int,
+                            replicas: list[int], action_servers: list[int]) -> ProductionBot:
+    la0 = procs.loadavg()
+    log(f"starting our production profile: nginx on 127.0.0.1:{public}, Rasa replicas {replicas}")
+    bot.supervisor = procs.Server("production profile (scripts/run_prod.sh)", ["bash", "scripts/run_prod.sh"],
+                                  ROOT, env, logs / "serve-ours-prod.log")
+    bot.webhook = f"http://127.0.0.1:{public}/webhooks/rest/webhook"
+    bot.start = wait_first_reply(bot.supervisor, bot.webhook, "Bonjour", timeout=900)
+    for i, port in enumerate(replicas, 1):
+        bot.members.append(listening_child(bot.supervisor.pid, port, f"our rasa replica {i}", logs / "prod" / f"rasa-{i}.log"))
+    for i, port in enumerate(action_servers, 1):
+        bot.members.append(listening_child(bot.supervisor.pid, port, f"our action server {i}", logs / "prod" / f"actions-{i}.log"))
+    bot.start.update(loadavg_start=la0, loadavg_end=procs.loadavg(), command="scripts/run_prod.sh",
+                     rss_after_first_reply_mib=max(m.memory()["vmrss_tree_mib"] for m in bot.members[:2]),
+                     tracker_store=f"{our_tracker_store_type().rsplit('.', 1)[-1]} on PostgreSQL, Redis lock store, "
+                                   "2 replicas behind nginx")
+    log(f"production profile ready: {bot.start}")
     return bot
 
 
@@ -400,6 +536,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                    help="our model to serve (default models/coach.tar.gz, copied first)")
     p.add_argument("--serve-trained", action="store_true",
                    help="serve the model this run just trained instead of models/coach.tar.gz")
+    p.add_argument("--production-profile", action="store_true",
+                   help="also run every level against our production profile (scripts/run_prod.sh: nginx, "
+                        "2 Rasa replicas, 2 action servers, PostgreSQL, Redis on localhost)")
     p.add_argument("--skip-our-training", action="store_true", help="do not train (and time) our project")
     p.add_argument("--stock-project", type=Path,
                    help="reuse a scaffolded and trained stock project (its models-bench/stock.tar.gz): no stock training")
@@ -476,6 +615,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                      "max_conversations": args.max_conversations, "quick": args.quick,
                      "server_env": args.server_env, "experiments": args.experiment,
                      "request_timeout_s": 30, "workdir": str(workdir), "logs": str(logs)},
+        "production_profile": args.production_profile,
         "training": {}, "start": {}, "levels": [], "memory": {}, "warmup": {}, "profile": None, "notes": [],
     }
     log(f"bench: workdir {workdir}, logs {logs}, load average {data['machine']['loadavg_start']}")
@@ -515,7 +655,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         ours = start_ours(workdir, our_model, server_env, logs)
         bots.append(ours)
         data["start"]["ours"] = ours.start
-        for bot in (ours, stock):
+        if args.production_profile:
+            prod = start_ours_production(our_model, server_env, logs)
+            bots.append(prod)
+            data["start"]["ours-prod"] = prod.start
+        for bot in bots:
             log(f"warm-up {bot.name}")
             data["warmup"][bot.name] = warm_up(bot)
             if data["warmup"][bot.name]["problems"]:
@@ -523,7 +667,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 
         # 3. Load levels: ours and stock in turn, the order alternating from one level to the next.
         for i, visitors in enumerate(args.level_list):
-            order = (ours, stock) if i % 2 == 0 else (stock, ours)
+            runners = [ours, stock] + [b for b in bots if b.name == "ours-prod"]
+            order = runners[i % len(runners):] + runners[:i % len(runners)]  # who goes first rotates
             think = args.single_think_range if visitors == 1 else args.think_range
             for bot in order:
                 log(f"level {visitors} visitors, {bot.name}: {args.duration:g} s, think {think[0]:g}-{think[1]:g} s")

@@ -4,7 +4,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mkdir -p var/log
 
 VENV=.venv
-MODEL=models/coach.tar.gz
+# COACH_MODEL: another trained model to serve (the benchmark serves a snapshot of it).
+MODEL=${COACH_MODEL:-models/coach.tar.gz}
 : "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${WEB_PORT:=8000}"
 export RASA_PORT ACTIONS_PORT WEB_PORT
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
