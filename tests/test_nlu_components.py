@@ -59,4 +59,4 @@ def test_the_pipeline_uses_no_lemma_when_the_lemmatizer_is_excluded():
     loader = next(c for c in pipeline if c["name"].endswith("SpacyNLP"))
     if "lemmatizer" in loader.get("exclude", []):
         counts = [c for c in pipeline if c["name"] == "CountVectorsFeaturizer"]
-        assert counts and all(c.get("use_lemma") is False for c in counts)
+        assert all(c.get("use_lemma") is False for c in counts)  # none at all is fine too
