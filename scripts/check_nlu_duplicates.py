@@ -13,7 +13,7 @@ import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
+from nlu_cv import examples_in_file  # same directory
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,13 +25,8 @@ def normalise(text: str) -> str:
 
 
 def examples(path: Path):
-    for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-        if "intent" not in block:
-            continue
-        for line in block["examples"].splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                yield block["intent"], line[2:], path.name
+    for intent, text in examples_in_file(path):
+        yield intent, text, path.name
 
 
 def main() -> int:

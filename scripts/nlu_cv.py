@@ -4,7 +4,7 @@
 the evaluation we need; this script trains each fold with `rasa train nlu` and evaluates it with
 `rasa test nlu` on its test fold, then scores all the test-fold predictions together.
 
-    .venv/bin/python scripts/nlu_cv.py --folds 5 config.yml docs/nlu/config-sparse.yml
+    .venv/bin/python scripts/nlu_cv.py --folds 5 config.yml docs/nlu/config-linear-sparse.yml
 
 Writes results/nlu-cv/<config name>/ and prints a Markdown table (macro F1, accuracy, time).
 """
@@ -19,6 +19,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 from sklearn.metrics import accuracy_score, f1_score
@@ -27,17 +28,19 @@ ROOT = Path(__file__).resolve().parents[1]
 RASA = str(Path(sys.executable).parent / "rasa")
 
 
+def examples_in_file(path: Path) -> Iterator[tuple[str, str]]:
+    """(intent, text) of every example of a Rasa NLU YAML file."""
+    for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+        if "intent" not in block:
+            continue
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                yield block["intent"], line[2:]
+
+
 def load_examples(nlu_dir: Path) -> list[tuple[str, str]]:
-    examples = []
-    for path in sorted(nlu_dir.glob("*.yml")):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            if "intent" not in block:
-                continue
-            for line in block["examples"].splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    examples.append((block["intent"], line[2:]))
-    return examples
+    return [example for path in sorted(nlu_dir.glob("*.yml")) for example in examples_in_file(path)]
 
 
 def stratified_folds(examples, folds: int, seed: int = 42) -> list[list[tuple[str, str]]]:
