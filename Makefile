@@ -117,7 +117,7 @@ nlu-eval: $(VENV)/.installed
 	@$(PY) scripts/nlu_cv.py --folds 5 config.yml docs/nlu/config-linear-sparse.yml \
 	  docs/nlu/config-diet.yml docs/nlu/config-sparse.yml
 
-# Benchmarks against the stock `rasa init` bot (bench/README.md): ~25 minutes; BENCH_ARGS=--quick.
+# Benchmarks against the stock `rasa init` bot (bench/README.md): ~10 minutes; BENCH_ARGS=--quick, or --production-profile.
 bench: $(MODEL)
 	@$(PY) bench/run.py $(BENCH_ARGS)
 

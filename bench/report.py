@@ -163,9 +163,10 @@ def render(data: dict[str, Any], with_analysis: bool = True) -> str:
         + (f"; extra server environment: `{' '.join(s['server_env'])}`" if s.get("server_env") else "")
         + (f"; **bench-only experiment applied to the servers: {', '.join(s['experiments'])}** (bench/experiments/)"
            if s.get("experiments") else "")
-        + f"; request timeout {s['request_timeout_s']} s. Ours and stock run one after the other at each level "
-        "(order alternating between levels), against servers started once. The load client runs on the same "
-        "2 cores as the servers.")
+        + f"; request timeout {s['request_timeout_s']} s. Ours and stock"
+        + (" and our production profile" if data.get("production_profile") else "")
+        + " run one after the other at each level (who goes first rotating between levels), against servers "
+        "started once. The load client runs on the same 2 cores as the servers.")
     add("")
     for visitors in s["levels"]:
         ours, stock = _level(data, "ours", visitors), _level(data, "stock", visitors)
