@@ -15,6 +15,16 @@ export PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
 PIDS=()
 
 STOPPING=
+# Still running (an exited child stays a zombie until it is waited for: not running).
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $state != Z* ]]
+}
+
+# Ctrl-C: every server gets SIGTERM and STOP_GRACE_SECONDS to finish (Sanic's own graceful
+# shutdown takes up to 15 s); one still running after that is named and killed, so that
+# Ctrl-C always gives the ports back.
 cleanup() {
   STOPPING=1
   trap - INT TERM EXIT
@@ -22,6 +32,19 @@ cleanup() {
     echo
     echo "==> Arrêt des serveurs…"
     kill "${PIDS[@]}" 2>/dev/null || true
+    local deadline=$((SECONDS + ${STOP_GRACE_SECONDS:-20})) pid left
+    while ((SECONDS < deadline)); do
+      left=0
+      for pid in "${PIDS[@]}"; do running "$pid" && left=1; done
+      ((left)) || break
+      sleep 0.5
+    done
+    for pid in "${PIDS[@]}"; do
+      if running "$pid"; then
+        echo "Toujours en marche après ${STOP_GRACE_SECONDS:-20} s, arrêt forcé : $(ps -o args= -p "$pid" | cut -c1-100)" >&2
+        kill -KILL "$pid" 2>/dev/null || true
+      fi
+    done
     wait "${PIDS[@]}" 2>/dev/null || true
   fi
 }

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,11 @@ def test_run_prod_starts_everything_and_ctrl_c_stops_everything(run_prod, resume
     assert texts(run_prod.chat(resumed_visitor, "/start_coaching")) == list(K.steps[0].messages)
     assert texts(run_prod.chat(resumed_visitor, "/continue")) == list(K.steps[1].messages)
     assert run_prod.interrupt() == 130  # Ctrl-C
-    assert "Arrêt des serveurs" in run_prod.output.read_text()
+    output = run_prod.output.read_text()
+    assert "Arrêt des serveurs" in output
+    for line in output.splitlines():  # a server that ignored SIGTERM: stopped, but say which
+        if "arrêt forcé" in line:
+            warnings.warn(f"run_prod.sh: {line}")
     time.sleep(1)
     assert not run_prod.group_alive(), "a process of run_prod.sh survived Ctrl-C"
     assert [p for p in run_prod.ports if port_open(p)] == []
