@@ -60,7 +60,17 @@ class RunProd:
     def interrupt(self, timeout: float = 60) -> int:
         """Ctrl-C: SIGINT to the script."""
         self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"run_prod.sh still running {timeout:g} s after Ctrl-C; its processes:\n"
+                                 f"{self.processes()}\noutput:\n{self.output.read_text()[-1500:]}") from None
+
+    def processes(self) -> str:
+        """The script's process group: state, what each waits in, command line."""
+        out = subprocess.run(["ps", "-o", "pid,ppid,stat,etime,wchan:22,args", "-g", str(self.process.pid)],
+                             capture_output=True, text=True)
+        return "\n".join(line[:170] for line in out.stdout.splitlines())
 
     def kill_group(self) -> None:
         if self.process is not None:
