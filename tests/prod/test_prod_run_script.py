@@ -27,6 +27,10 @@ def texts(messages):
     return [m["text"] for m in messages if m.get("text")]
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class RunProd:
     def __init__(self, env, workdir: Path) -> None:
         self.env, self.workdir = env, workdir
@@ -46,6 +50,10 @@ class RunProd:
         self.process = subprocess.Popen(
             ["bash", "scripts/run_prod.sh"], cwd=ROOT, env=self.env,
             stdout=self.output.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            # As from a terminal: a shell started with SIGINT ignored (pytest run in the
+            # background of a non-interactive shell, as some CI runners do) cannot trap it,
+            # and Ctrl-C would never reach the script.
+            preexec_fn=_interruptible,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
