@@ -1,6 +1,7 @@
 """LinearIntentClassifier: trained, saved and loaded back through Rasa's model storage."""
 from __future__ import annotations
 
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -36,7 +37,7 @@ def training_data(with_vectors: bool = False) -> TrainingData:
 
 def add_vector(message: Message) -> None:
     """A stand-in for SpacyFeaturizer's sentence vector (deterministic per text)."""
-    vector = np.random.default_rng(abs(hash(message.get(TEXT))) % 2**32).normal(size=(1, 8))
+    vector = np.random.default_rng(zlib.crc32(message.get(TEXT).encode())).normal(size=(1, 8))
     message.add_features(Features(vector, "sentence", TEXT, "SpacyFeaturizer"))
 
 
