@@ -44,21 +44,42 @@ def texts(messages):
     return [m["text"] for m in messages if m.get("text")]
 
 
-def attempts_since(stack: ProdStack, offset: int) -> list[list[str]]:
-    """For each public webhook request from a log offset on, the replicas nginx tried, in
+def mark_access_log(stack: ProdStack) -> str:
+    """Put a marker line in nginx's access log and return it once it is written.
+
+    nginx writes a request's line just *after* sending the response, so a line read right
+    after a reply may still be missing (or show up in the next read). A marker request (a 404
+    on a path of its own, sent after every reply so far was received) is logged after them:
+    the text between two markers is exactly the requests made between them."""
+    path = f"/log-mark-{uuid.uuid4().hex}"
+    assert http_request(f"{stack.public_url}{path}").status == 404
+    deadline = time.monotonic() + 10
+    while f" {path} " not in (stack.log_dir / "nginx-access.log").read_text():
+        assert time.monotonic() < deadline, f"nginx never logged {path}"
+        time.sleep(0.05)
+    return path
+
+
+def attempts_since(stack: ProdStack, mark: str) -> list[list[str]]:
+    """For each public webhook request made since a marker, the replicas nginx tried, in
     order (the last one answered)."""
-    log = (stack.log_dir / "nginx-access.log").read_text()[offset:]
+    log = logged_since(stack, mark)
     return [tried.split(", ") for tried in
             re.findall(r"POST /webhooks/rest/webhook \d+ \d+ rt=\S+ up=(.*?) us=", log)]
 
 
-def upstreams_since(stack: ProdStack, offset: int) -> list[str]:
-    """The replicas that answered the public webhook requests, from a log offset on."""
-    return [tried[-1] for tried in attempts_since(stack, offset)]
+def logged_since(stack: ProdStack, mark: str) -> str:
+    """nginx's access log between a marker and now (a new marker, so nothing is missing)."""
+    end = mark_access_log(stack)
+    log = (stack.log_dir / "nginx-access.log").read_text()
+    first_line = log.index("\n", log.index(f" {mark} ")) + 1
+    end_line = log.rindex("\n", 0, log.index(f" {end} ")) + 1
+    return log[first_line:end_line]
 
 
-def access_log_size(stack: ProdStack) -> int:
-    return len((stack.log_dir / "nginx-access.log").read_text())
+def upstreams_since(stack: ProdStack, mark: str) -> list[str]:
+    """The replicas that answered the public webhook requests made since a marker."""
+    return [tried[-1] for tried in attempts_since(stack, mark)]
 
 
 # ---------------------------------------------------------------------- security defaults
@@ -110,7 +131,7 @@ def test_one_conversation_alternating_between_the_two_replicas_keeps_its_state(p
 
 
 def test_through_nginx_the_turns_of_one_conversation_go_to_both_replicas(prod_stack):
-    sender, offset = new_sender("lb"), access_log_size(prod_stack)
+    sender, mark = new_sender("lb"), mark_access_log(prod_stack)
     live = prod_stack.chat(sender, "/start_coaching")
     shown = [texts(live)]
     for _ in range(3):
@@ -120,8 +141,7 @@ def test_through_nginx_the_turns_of_one_conversation_go_to_both_replicas(prod_st
     answer = texts(prod_stack.chat(sender, "C'est quoi les quatre piliers ?"))
     assert answer[0] == K.topics["pillars"].messages[0]
     assert texts(prod_stack.chat(sender, "on reprend")) == list(K.steps[4].messages)
-    time.sleep(0.5)  # nginx writes its access log line after the response
-    used = set(upstreams_since(prod_stack, offset))
+    used = set(upstreams_since(prod_stack, mark))
     assert used == {f"127.0.0.1:{port}" for port in prod_stack.replica_ports}
 
 
@@ -420,17 +440,15 @@ def test_a_replica_killed_mid_conversation_the_conversation_continues_on_the_oth
     stack, visitor = prod_stack, new_sender("kill")
     stack.chat(visitor, "/start_coaching")
     stack.chat(visitor, "/continue")
-    offset = access_log_size(stack)
+    mark = mark_access_log(stack)
     started = time.monotonic()
     stack.stop("rasa-1", kill=True)  # SIGKILL: no goodbye
     shown = [texts(stack.chat(visitor, "/continue")) for _ in range(4)]
     assert shown == [list(step.messages) for step in K.steps[2:6]]
-    time.sleep(0.5)
     dead, alive = (f"127.0.0.1:{port}" for port in stack.replica_ports)
-    attempts = attempts_since(stack, offset)
+    attempts = attempts_since(stack, mark)
     assert [tried[-1] for tried in attempts] == [alive] * 4  # all answered by the survivor
     assert any(tried == [dead, alive] for tried in attempts)  # nginx tried the dead one, moved on
-    statuses = re.findall(r"POST /webhooks/rest/webhook (\d+)",
-                          (stack.log_dir / "nginx-access.log").read_text()[offset:])
+    statuses = re.findall(r"POST /webhooks/rest/webhook (\d+)", logged_since(stack, mark))
     assert statuses == ["200"] * 4
     print(f"\nreplica killed, 4 turns on the other: {time.monotonic() - started:.1f} s")
