@@ -10,7 +10,10 @@ where the server runs; measured in bench/ (bench/results.md, "experiments").
 2. The default SQLite tracker store commits once per message with SQLite's default rollback
    journal and synchronous=FULL: several fsyncs while every other conversation waits. WAL with
    synchronous=NORMAL needs none per commit (durable at checkpoints; a power cut may lose the
-   last commits, never corrupts the file). Only SQLite connections are touched. SQLAlchemy 1.4
+   last commits, never corrupts the file). Only the tracker store's own connections are
+   touched: any other SQLite file this process or a test opens (the leads database) keeps its
+   journal mode, since WAL is written into the file and stays for every program that opens it
+   afterwards. SQLAlchemy 1.4
    (Rasa's pin) gives SQLite files a NullPool: a new connection, its set-up and its closing for
    every read and every write of a tracker; the tracker store gets a pool of kept connections
    instead, as SQLAlchemy 2.0 does by default (bench/results.md: 19 % of the server's samples
@@ -31,6 +34,7 @@ where the server runs; measured in bench/ (bench/results.md, "experiments").
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 _applied = False
@@ -59,17 +63,13 @@ def _cache_jsonschema_validators() -> None:
     jsonschema.validate = validate
 
 
-def _sqlite_wal() -> None:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
+class _WalConnection(sqlite3.Connection):
+    """A tracker-store connection: WAL journal, synchronous=NORMAL (2. above)."""
 
-    @event.listens_for(Engine, "connect")
-    def _wal(dbapi_connection: Any, connection_record: Any) -> None:  # noqa: ARG001
-        if type(dbapi_connection).__module__.startswith("sqlite3"):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.execute("PRAGMA journal_mode=WAL")
+        self.execute("PRAGMA synchronous=NORMAL")
 
 
 def _cache_event_classes() -> None:
@@ -115,7 +115,9 @@ def _tracker_store_engine_options() -> None:
             # SQLAlchemy 2.0's default for SQLite files (Rasa pins 1.4, whose NullPool opens,
             # sets up and closes a connection for every read and every write).
             kwargs["poolclass"] = QueuePool
-            kwargs.setdefault("connect_args", {})["check_same_thread"] = False
+            kwargs.setdefault("connect_args", {}).update(
+                check_same_thread=False, factory=_WalConnection
+            )
         return kwargs
 
     tracker_store.create_engine_kwargs = create_engine_kwargs
@@ -126,7 +128,6 @@ def apply() -> None:
     global _applied
     if not _applied:
         _cache_jsonschema_validators()
-        _sqlite_wal()
         _tracker_store_engine_options()
         _cache_event_classes()
         _applied = True

@@ -1,4 +1,4 @@
-"""The Rasa-server tuning keeps Rasa's checks identical and puts SQLite in WAL mode."""
+"""The Rasa-server tuning keeps Rasa's checks identical and puts the SQLite tracker store in WAL mode."""
 import asyncio
 import jsonschema
 import pytest
@@ -28,11 +28,22 @@ def test_rasa_still_rejects_a_malformed_reply():
         action._validate_action_result({"events": "x"})
 
 
-def test_sqlite_connections_use_wal(tmp_path):
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/t.db")
+def test_the_sqlite_tracker_store_uses_wal(tmp_path):
+    from rasa.core import tracker_store
+
+    url = f"sqlite:///{tmp_path}/tracker.sqlite3"
+    engine = sa.create_engine(url, **tracker_store.create_engine_kwargs(url))
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_other_sqlite_files_keep_their_journal_mode(tmp_path):
+    # WAL is written into the file: the leads database, opened in this process by a test or a
+    # tool, must stay as its own programs expect it (rollback journal).
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/leads.sqlite3")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
 
 
 def test_postgresql_tracker_store_connections_are_checked_before_use():
@@ -50,7 +61,8 @@ def test_the_sqlite_tracker_store_keeps_its_connections():
     from channels import server_tuning
     server_tuning.apply()
     kwargs = tracker_store.create_engine_kwargs("sqlite:///var/tracker.sqlite3")
-    assert kwargs["poolclass"] is QueuePool and kwargs["connect_args"] == {"check_same_thread": False}
+    assert kwargs["poolclass"] is QueuePool
+    assert kwargs["connect_args"] == {"check_same_thread": False, "factory": server_tuning._WalConnection}
     assert tracker_store.create_engine_kwargs("sqlite://") == {}  # in memory: left alone
 
 
