@@ -6,6 +6,7 @@ databases. `make test` trains the model before the e2e tests run.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -39,9 +40,16 @@ def under_ci() -> bool:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list:
+    """``count`` distinct free ports: all the sockets stay bound until every port is picked."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
@@ -138,7 +146,7 @@ def live_stack(tmp_path_factory) -> Iterator[LiveStack]:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it first)")
     workdir = tmp_path_factory.mktemp("live_stack")
-    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    rasa_port, actions_port, web_port = free_ports(3)
     env = dict(os.environ)
     env.update(
         RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), WEB_PORT=str(web_port),

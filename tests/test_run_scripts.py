@@ -12,8 +12,10 @@ SCRIPT = """
 source scripts/lib.sh
 STOP_GRACE_SECONDS=2
 (exec python3 -c 'import time; time.sleep(60)') & PIDS+=($!)
-(trap '' TERM; exec python3 -c 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)') & PIDS+=($!)
-sleep 0.5
+READY=$(mktemp -u)
+(trap '' TERM; exec python3 -c 'import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); open(sys.argv[1], "w").close(); time.sleep(60)' "$READY") & PIDS+=($!)
+for _ in $(seq 300); do [[ -e "$READY" ]] && break; sleep 0.1; done  # it ignores SIGTERM now
+rm -f "$READY"
 echo "pids ${PIDS[*]}"
 cleanup
 for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && echo "still there: $pid"; done
@@ -28,5 +30,5 @@ def test_ctrl_c_stops_every_server_and_kills_a_stuck_one():
     assert out.returncode == 0, out.stderr
     assert "still there" not in out.stdout and out.stdout.rstrip().endswith("done")
     forced = [line for line in out.stderr.splitlines() if "arrêt forcé" in line]
-    assert len(forced) == 1 and "signal.signal" in forced[0]  # only the one ignoring SIGTERM, named
+    assert len(forced) == 1 and "import signal" in forced[0]  # only the one ignoring SIGTERM, named
     assert elapsed < 20  # the grace period (2 s here), not the stuck server's 60 s

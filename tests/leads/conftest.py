@@ -209,7 +209,10 @@ class SMTPServer:
     def start(self) -> "SMTPServer":
         from aiosmtpd.controller import Controller
 
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        # A fixed server name: otherwise aiosmtpd looks up the machine's FQDN for every
+        # connection before its greeting, which a slow resolver turns into a client timeout.
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port,
+                                      server_hostname="localhost", ready_timeout=30)
         self._controller.start()
         return self
 

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -335,12 +336,27 @@ def test_outbox_list_and_retry(run, monkeypatch, two_leads, http_receiver, engin
 
 
 def test_outbox_worker_delivers_until_sigterm(run, two_leads, mail_dir, monkeypatch):
-    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    timer.start()
+    before = signal.getsignal(signal.SIGTERM)
+    done = threading.Event()
+
+    def stop_the_worker_once_it_has_sent_both() -> None:
+        # Sent only once the worker handles SIGTERM (else it would kill pytest) and has
+        # delivered (or has had 60 s to): a fixed delay could be too short on a loaded machine.
+        deadline = time.monotonic() + 60
+        while not done.is_set():
+            handled = signal.getsignal(signal.SIGTERM) is not before
+            if handled and (len(list(mail_dir.glob("*.eml"))) == 2 or time.monotonic() > deadline):
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=stop_the_worker_once_it_has_sent_both, daemon=True)
+    watcher.start()
     try:
         code, out, err = run("outbox", "worker", "--interval", "0.2")
     finally:
-        timer.cancel()
+        done.set()
+        watcher.join()
     assert code == 0
     assert "Envoi des notifications toutes les 0.2 s" in out
     assert "Notifications : 2 envoyée(s)." in out

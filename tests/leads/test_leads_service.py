@@ -211,7 +211,8 @@ def test_deliver_on_submit_sends_in_the_background(engine, tracker, mail_dir, su
                       deliver_on_submit=True)
     lead_id = svc.submit(sub())
     for thread in svc._threads:
-        thread.join(5)
+        thread.join(60)
+        assert not thread.is_alive()
     assert len(list(mail_dir.glob(f"lead-{lead_id}-*.eml"))) == 1
     assert outbox_rows(engine)[0][3] == "sent"
 

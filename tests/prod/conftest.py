@@ -34,7 +34,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
-from tests.conftest import MODEL, ROOT, free_port, under_ci, wait_for_http
+from tests.conftest import MODEL, ROOT, free_ports, under_ci, wait_for_http
 
 from .tcp_proxy import TcpProxy
 
@@ -149,6 +149,9 @@ def prod_settings(prod_services) -> Iterator[ProdSettings]:
         REDIS_PASSWORD="", REDIS_KEY_PREFIX=f"cointest{token}",
         # Tests send many requests from one address: the real limits are tested apart.
         NGINX_RATE_LIMIT="1000r/s", NGINX_RATE_BURST="1000",
+        # What the tests read in nginx's access log (which replica answered, in order) assumes
+        # the defaults, whatever the calling shell exports: one worker, replicas never benched.
+        NGINX_WORKERS="1", NGINX_UPSTREAM_OPTIONS="max_fails=0",
         LEADS_SPOOL_RETRY_SECONDS="1", OUTBOX_INTERVAL="1",
     )
     env.pop("TRACKER_DB_URL", None)
@@ -397,11 +400,11 @@ class ProdStack:
 
 def prod_env(settings: ProdSettings, workdir: Path, **overrides: str) -> Dict[str, str]:
     env = dict(settings.base_env)
-    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    rasa_port, actions_port, web_port, *replicas = free_ports(7)
     env.update(
         RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), WEB_PORT=str(web_port),
-        RASA_REPLICA_PORTS=f"{free_port()} {free_port()}",
-        ACTIONS_REPLICA_PORTS=f"{free_port()} {free_port()}",
+        RASA_REPLICA_PORTS=f"{replicas[0]} {replicas[1]}",
+        ACTIONS_REPLICA_PORTS=f"{replicas[2]} {replicas[3]}",
         PROD_LOG_DIR=str(workdir / "log"), LEADS_SPOOL_DIR=str(workdir / "spool"),
         LEADS_MAIL_DIR=str(workdir / "mail"),
     )

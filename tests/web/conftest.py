@@ -450,19 +450,28 @@ class Chat:
 
 @pytest.fixture
 def chat_factory(browser):
-    """chat_factory(base_url, viewport=DESKTOP, **context_options) -> Chat on a fresh context."""
+    """chat_factory(base_url, viewport=DESKTOP, widget_config=None, **context_options) -> Chat
+    on a fresh context; ``widget_config`` sets window.CoachPartenariatConfig before the page's
+    own scripts (the page's config.js adds to it)."""
     contexts = []
     chats: list[Chat] = []
 
-    def make(base_url: str, viewport: Optional[dict] = None, **context_options) -> Chat:
+    def make(base_url: str, viewport: Optional[dict] = None,
+             widget_config: Optional[dict] = None, **context_options) -> Chat:
         context = browser.new_context(
             viewport=viewport or DESKTOP, locale="fr-FR", **context_options
         )
         context.set_default_timeout(TIMEOUT_MS)
+        if widget_config:
+            context.add_init_script(f"window.CoachPartenariatConfig = {json.dumps(widget_config)};")
         contexts.append(context)
         chat = Chat(context.new_page(), context)
         chats.append(chat)
-        return chat.goto(base_url)
+        chat.goto(base_url)
+        if widget_config:  # still there once the page's own config.js has run
+            seen = chat.page.evaluate("Object.assign({}, window.CoachPartenariatConfig)")
+            assert {k: seen.get(k) for k in widget_config} == widget_config, seen
+        return chat
 
     yield make
     for c in contexts:

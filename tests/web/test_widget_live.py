@@ -15,7 +15,9 @@ SLOW_MS = 60_000  # the real bot, on a busy 2-core machine
 @pytest.fixture
 def live_chat(chat_factory, live_stack):
     assert live_stack.web_url, "web/serve.py is missing"
-    return chat_factory(live_stack.web_url + "/")
+    # The widget gives up on a reply after 30 s; the real bot may be slower than that on a
+    # loaded 2-core machine, and the tests wait SLOW_MS for it.
+    return chat_factory(live_stack.web_url + "/", widget_config={"requestTimeoutMs": SLOW_MS})
 
 
 def test_greeting_guided_session_and_a_direct_question(live_chat):
@@ -44,7 +46,8 @@ def test_greeting_guided_session_and_a_direct_question(live_chat):
 
 
 def test_diagnostic_to_its_picture_then_contact_form_to_a_stored_lead(chat_factory, live_stack):
-    chat = chat_factory(live_stack.web_url + "/", viewport=PHONE)
+    chat = chat_factory(live_stack.web_url + "/", viewport=PHONE,
+                        widget_config={"requestTimeoutMs": SLOW_MS})
     chat.open()
     chat.wait_bot_count(len(K.lines["greet"]), SLOW_MS)
     chat.click_reply(K.buttons["diagnostic"].title, timeout=SLOW_MS)
