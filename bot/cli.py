@@ -12,7 +12,8 @@
     sip-coach leads purge --older-than 3y [--dry-run]        (Nd, Nm ou Ny)
     sip-coach outbox [list] [--all]
     sip-coach outbox retry [ID ...]
-    sip-coach outbox worker --interval SECONDES   (rejoue aussi les demandes en attente)
+    sip-coach outbox worker --interval SECONDES [--retention 3y|off]
+                          (rejoue aussi les demandes en attente ; purge de rétention quotidienne)
     sip-coach spool [list]
     sip-coach spool replay
     sip-coach spool erase --email ADRESSE | --sender ID_CONVERSATION
@@ -28,12 +29,15 @@ import datetime as dt
 import io
 import json
 import logging
+import os
 import re
 import signal
 import sys
 import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence
+
+from bot.leads import retention
 
 if TYPE_CHECKING:
     from bot.leads.service import LeadService
@@ -110,35 +114,15 @@ def _positive_float(text: str) -> float:
     return value
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([dmyjaDMYJA])\s*$")
-
-
 def parse_duration(text: str) -> tuple:
-    """``"3y"`` -> (3, "y"); accepts d/m/y (and the French j/a)."""
-    match = _DURATION.match(text or "")
-    if not match:
-        raise argparse.ArgumentTypeError(
-            f"durée invalide « {text} » : écrivez par exemple 90d, 18m ou 3y"
-        )
-    number, unit = int(match.group(1)), match.group(2).lower()
-    unit = {"j": "d", "a": "y"}.get(unit, unit)
-    if number <= 0:
-        raise argparse.ArgumentTypeError("la durée doit être positive")
-    return number, unit
+    """``"3y"`` -> (3, "y") for argparse (bot.leads.retention reads it)."""
+    try:
+        return retention.parse_duration(text)
+    except retention.InvalidDuration as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def subtract_duration(now: dt.datetime, duration: tuple) -> dt.datetime:
-    """``now`` minus N days, months or years (calendar months, clamped at month end)."""
-    number, unit = duration
-    if unit == "d":
-        return now - dt.timedelta(days=number)
-    months = number * (12 if unit == "y" else 1)
-    total = now.year * 12 + (now.month - 1) - months
-    year, month = divmod(total, 12)
-    month += 1
-    next_month = dt.date(year + (month == 12), month % 12 + 1, 1)
-    last_day = (next_month - dt.timedelta(days=1)).day
-    return now.replace(year=year, month=month, day=min(now.day, last_day))
+subtract_duration = retention.subtract_duration
 
 
 def build_parser() -> _Parser:
@@ -199,6 +183,9 @@ def build_parser() -> _Parser:
     p = oc.add_parser("worker", help="envoie en boucle jusqu’à Ctrl-C / SIGTERM")
     p.add_argument("--interval", type=_positive_float, default=30.0, metavar="SECONDES",
                    help="pause entre deux passages (défaut 30)")
+    p.add_argument("--retention", metavar="DURÉE",
+                   help="efface une fois par jour les leads sans contact depuis DURÉE "
+                        "(défaut : LEADS_RETENTION, sinon 3y ; off pour ne pas effacer)")
 
     spool = commands.add_parser(
         "spool", help="demandes gardées pendant une panne de la base des leads (LEADS_SPOOL_DIR)")
@@ -554,6 +541,12 @@ def run_worker(deliver: Callable[[], Any], interval: float, stop: threading.Even
 def cmd_outbox_worker(args, out) -> int:  # noqa: ANN001
     from bot.leads.service import LeadService
 
+    source, text = (("--retention", args.retention) if args.retention is not None
+                    else ("LEADS_RETENTION", os.environ.get("LEADS_RETENTION") or retention.DEFAULT_RETENTION))
+    try:
+        kept_for = retention.parse_retention(text)
+    except retention.InvalidDuration as exc:
+        raise UsageError(f"{source} : {exc} (ou off)") from None
     _require_schema()
     svc = LeadService.from_env(deliver_on_submit=False)  # closed when the loop stops
     stop = threading.Event()
@@ -567,20 +560,31 @@ def cmd_outbox_worker(args, out) -> int:  # noqa: ANN001
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, handle)
     print(f"Envoi des notifications toutes les {args.interval:g} s (Ctrl-C pour arrêter).", file=out)
+    if kept_for is None:
+        print(f"Rétention : pas d’effacement automatique ({source}=off).", file=out)
+    else:
+        print(f"Rétention : une fois par jour, effacement des leads sans contact depuis "
+              f"{_duration_fr(kept_for)}.", file=out)
     out.flush()
     from bot.leads.spool import LeadSpool
 
     spool = LeadSpool.from_env()
+    schedule = retention.RetentionSchedule(svc.purge, kept_for)
 
     def deliver():
         # First the requests kept during a leads-database outage (written exactly once),
-        # then the notices, theirs included.
+        # then the notices, theirs included; once a day, the retention purge.
         if spool.count():
             replayed = spool.replay(svc)
             if replayed.written or replayed.skipped or replayed.failed:
                 _print_replay(replayed, spool, out)
                 out.flush()
-        return svc.deliver_pending()
+        report = svc.deliver_pending()
+        purged = schedule.run_if_due()
+        if purged is not None and purged[1].lead_ids:
+            _print_purge(*purged, out)
+            out.flush()
+        return report
 
     try:
         run_worker(deliver, args.interval, stop, out)
@@ -590,6 +594,21 @@ def cmd_outbox_worker(args, out) -> int:  # noqa: ANN001
         svc.close()
     print("Arrêt du worker.", file=out)
     return EXIT_OK
+
+
+def _duration_fr(duration: tuple) -> str:
+    number, unit = duration
+    words = {"d": ("jour", "jours"), "m": ("mois", "mois"), "y": ("an", "ans")}[unit]
+    return f"{number} {words[number > 1]}"
+
+
+def _print_purge(cutoff, report, out) -> None:  # noqa: ANN001
+    print(
+        f"Rétention : {len(report.lead_ids)} lead(s) sans contact depuis le "
+        f"{cutoff.strftime('%d/%m/%Y')} effacé(s) : n°{', '.join(map(str, report.lead_ids))} ; "
+        f"{report.tracker_events} événement(s) de conversation effacé(s).",
+        file=out,
+    )
 
 
 def _print_replay(report, spool, out) -> None:  # noqa: ANN001

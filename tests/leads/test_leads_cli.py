@@ -335,28 +335,33 @@ def test_outbox_list_and_retry(run, monkeypatch, two_leads, http_receiver, engin
     assert code == 1 and "aucune de ces notifications" in err
 
 
-def test_outbox_worker_delivers_until_sigterm(run, two_leads, mail_dir, monkeypatch):
+def run_worker_until(run, done_when, *options):
+    """Run `sip-coach outbox worker` in this process and SIGTERM it once ``done_when()``."""
     before = signal.getsignal(signal.SIGTERM)
-    done = threading.Event()
+    finished = threading.Event()
 
-    def stop_the_worker_once_it_has_sent_both() -> None:
-        # Sent only once the worker handles SIGTERM (else it would kill pytest) and has
-        # delivered (or has had 60 s to): a fixed delay could be too short on a loaded machine.
+    def stop_the_worker_when_done() -> None:
+        # Sent only once the worker handles SIGTERM (else it would kill pytest) and has done
+        # its work (or has had 60 s to): a fixed delay could be too short on a loaded machine.
         deadline = time.monotonic() + 60
-        while not done.is_set():
+        while not finished.is_set():
             handled = signal.getsignal(signal.SIGTERM) is not before
-            if handled and (len(list(mail_dir.glob("*.eml"))) == 2 or time.monotonic() > deadline):
+            if handled and (done_when() or time.monotonic() > deadline):
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
             time.sleep(0.05)
 
-    watcher = threading.Thread(target=stop_the_worker_once_it_has_sent_both, daemon=True)
+    watcher = threading.Thread(target=stop_the_worker_when_done, daemon=True)
     watcher.start()
     try:
-        code, out, err = run("outbox", "worker", "--interval", "0.2")
+        return run("outbox", "worker", "--interval", "0.2", *options)
     finally:
-        done.set()
+        finished.set()
         watcher.join()
+
+
+def test_outbox_worker_delivers_until_sigterm(run, two_leads, mail_dir, monkeypatch):
+    code, out, err = run_worker_until(run, lambda: len(list(mail_dir.glob("*.eml"))) == 2)
     assert code == 0
     assert "Envoi des notifications toutes les 0.2 s" in out
     assert "Notifications : 2 envoyée(s)." in out
@@ -365,6 +370,45 @@ def test_outbox_worker_delivers_until_sigterm(run, two_leads, mail_dir, monkeypa
     # the previous SIGTERM handler is restored
     assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, signal.default_int_handler) or callable(
         signal.getsignal(signal.SIGTERM))
+
+
+def test_outbox_worker_applies_the_retention_once_a_day(run, two_leads, engine, tracker, monkeypatch):
+    first, second = two_leads
+    set_last_contact(engine, first, utcnow() - dt.timedelta(days=3 * 365 + 2))
+    set_last_contact(engine, second, utcnow() - dt.timedelta(days=3 * 365 - 2))
+    monkeypatch.delenv("LEADS_RETENTION", raising=False)
+
+    def lead_ids():
+        return [r["id"] for r in json.loads(run("leads", "export")[1])]
+
+    code, out, _ = run_worker_until(run, lambda: tracker.count("conv-1") == 0)
+    assert code == 0
+    assert "Rétention : une fois par jour, effacement des leads sans contact depuis 3 ans." in out
+    assert f"Rétention : 1 lead(s) sans contact depuis le" in out and f"n°{first} ;" in out
+    assert out.count("Rétention : 1 lead(s)") == 1  # once, not on every pass
+    assert lead_ids() == [second]
+    assert "Paul Durand" not in out and "arnaud" not in out.lower()  # numbers only
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_outbox_worker_retention_can_be_turned_off(run, two_leads, engine, mail_dir, monkeypatch, how):
+    first, second = two_leads
+    set_last_contact(engine, first, utcnow() - dt.timedelta(days=4 * 365))
+    options = ("--retention", "off") if how == "option" else ()
+    monkeypatch.setenv("LEADS_RETENTION", "3y" if how == "option" else "off")
+    code, out, _ = run_worker_until(run, lambda: len(list(mail_dir.glob("*.eml"))) == 2, *options)
+    assert code == 0 and "pas d’effacement automatique" in out
+    assert sorted(r["id"] for r in json.loads(run("leads", "export")[1])) == sorted([first, second])
+
+
+@pytest.mark.parametrize("options, env, message", [
+    (("--retention", "trois ans"), "3y", "--retention : durée invalide « trois ans »"),
+    ((), "0y", "LEADS_RETENTION : la durée doit être positive"),
+])
+def test_outbox_worker_refuses_a_bad_retention(run, monkeypatch, options, env, message):
+    monkeypatch.setenv("LEADS_RETENTION", env)
+    code, out, err = run("outbox", "worker", *options)
+    assert code == 2 and message in err and "(ou off)" in err
 
 
 def test_worker_survives_a_failing_pass(capsys):

@@ -1,0 +1,91 @@
+"""Retention: a lead not contacted for three years is erased (docs/leads.md, « Conservation »).
+
+`sip-coach leads purge --older-than 3y` does it on demand; the outbox worker, which runs in
+both profiles, does it once a day with :class:`RetentionSchedule`, so the policy holds without
+a cron job. The period comes from ``LEADS_RETENTION`` (``3y`` by default, ``off`` to leave it
+to a scheduled command).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Callable, Optional, Tuple
+
+Duration = Tuple[int, str]  # (3, "y"): N days ("d"), months ("m") or years ("y")
+
+DEFAULT_RETENTION = "3y"
+OFF_WORDS = {"off", "non", "no", "0", "false", "aucune"}
+PURGE_EVERY = dt.timedelta(days=1)
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([dmyjaDMYJA])\s*$")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class InvalidDuration(ValueError):
+    """The message is French and meant for the user."""
+
+
+def parse_duration(text: str) -> Duration:
+    """``"3y"`` -> (3, "y"); accepts d/m/y (and the French j/a)."""
+    match = _DURATION.match(text or "")
+    if not match:
+        raise InvalidDuration(f"durée invalide « {text} » : écrivez par exemple 90d, 18m ou 3y")
+    number, unit = int(match.group(1)), match.group(2).lower()
+    unit = {"j": "d", "a": "y"}.get(unit, unit)
+    if number <= 0:
+        raise InvalidDuration("la durée doit être positive")
+    return number, unit
+
+
+def parse_retention(text: Optional[str]) -> Optional[Duration]:
+    """A retention period, or None for ``off`` (no automatic purge)."""
+    text = (text or "").strip()
+    if text.lower() in OFF_WORDS:
+        return None
+    return parse_duration(text)
+
+
+def subtract_duration(now: dt.datetime, duration: Duration) -> dt.datetime:
+    """``now`` minus N days, months or years (calendar months, clamped at month end)."""
+    number, unit = duration
+    if unit == "d":
+        return now - dt.timedelta(days=number)
+    months = number * (12 if unit == "y" else 1)
+    total = now.year * 12 + (now.month - 1) - months
+    year, month = divmod(total, 12)
+    month += 1
+    next_month = dt.date(year + (month == 12), month % 12 + 1, 1)
+    last_day = (next_month - dt.timedelta(days=1)).day
+    return now.replace(year=year, month=month, day=min(now.day, last_day))
+
+
+class RetentionSchedule:
+    """Runs the purge at most once per ``every`` (the worker calls it on each pass).
+
+    A failed purge (database down) is tried again on the next pass, not a day later. Several
+    workers may each purge: erasing what is already erased finds nothing.
+    """
+
+    def __init__(self, purge: Callable[[dt.datetime], object], retention: Optional[Duration],
+                 every: dt.timedelta = PURGE_EVERY,
+                 clock: Callable[[], dt.datetime] = _utcnow) -> None:
+        self._purge = purge
+        self.retention = retention
+        self.every = every
+        self._clock = clock
+        self._last: Optional[dt.datetime] = None
+
+    def run_if_due(self):
+        """The purge's report with its cutoff, or None when not due (or retention is off)."""
+        if self.retention is None:
+            return None
+        now = self._clock()
+        if self._last is not None and now - self._last < self.every:
+            return None
+        cutoff = subtract_duration(now, self.retention)
+        report = self._purge(cutoff)
+        self._last = now
+        return cutoff, report
