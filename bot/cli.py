@@ -561,9 +561,9 @@ def cmd_outbox_worker(args, out) -> int:  # noqa: ANN001
             previous[sig] = signal.signal(sig, handle)
     print(f"Envoi des notifications toutes les {args.interval:g} s (Ctrl-C pour arrêter).", file=out)
     if kept_for is None:
-        print(f"Rétention : pas d’effacement automatique ({source}=off).", file=out)
+        print(f"Conservation : pas d’effacement automatique ({source} {text.strip()}).", file=out)
     else:
-        print(f"Rétention : une fois par jour, effacement des leads sans contact depuis "
+        print(f"Conservation : une fois par jour, effacement des leads sans contact depuis "
               f"{_duration_fr(kept_for)}.", file=out)
     out.flush()
     from bot.leads.spool import LeadSpool
@@ -571,20 +571,29 @@ def cmd_outbox_worker(args, out) -> int:  # noqa: ANN001
     spool = LeadSpool.from_env()
     schedule = retention.RetentionSchedule(svc.purge, kept_for)
 
+    def purge_if_due() -> None:
+        # On its own: a failing purge neither hides nor stops the deliveries, and the other way round.
+        try:
+            purged = schedule.run_if_due()
+        except Exception as exc:  # noqa: BLE001 - tried again later (RetentionSchedule)
+            hours = schedule.retry_after.total_seconds() / 3600
+            print(f"{PROG} : conservation : effacement en échec ({type(exc).__name__}) ; "
+                  f"nouvel essai dans {hours:g} h", file=sys.stderr)
+            return
+        if purged is not None and purged[1].lead_ids:
+            _print_purge(*purged, out)
+            out.flush()
+
     def deliver():
-        # First the requests kept during a leads-database outage (written exactly once),
-        # then the notices, theirs included; once a day, the retention purge.
+        # Once a day the retention purge; then the requests kept during a leads-database
+        # outage (written exactly once), then the notices, theirs included.
+        purge_if_due()
         if spool.count():
             replayed = spool.replay(svc)
             if replayed.written or replayed.skipped or replayed.failed:
                 _print_replay(replayed, spool, out)
                 out.flush()
-        report = svc.deliver_pending()
-        purged = schedule.run_if_due()
-        if purged is not None and purged[1].lead_ids:
-            _print_purge(*purged, out)
-            out.flush()
-        return report
+        return svc.deliver_pending()
 
     try:
         run_worker(deliver, args.interval, stop, out)
@@ -604,7 +613,7 @@ def _duration_fr(duration: tuple) -> str:
 
 def _print_purge(cutoff, report, out) -> None:  # noqa: ANN001
     print(
-        f"Rétention : {len(report.lead_ids)} lead(s) sans contact depuis le "
+        f"Conservation : {len(report.lead_ids)} lead(s) sans contact depuis le "
         f"{cutoff.strftime('%d/%m/%Y')} effacé(s) : n°{', '.join(map(str, report.lead_ids))} ; "
         f"{report.tracker_events} événement(s) de conversation effacé(s).",
         file=out,

@@ -80,6 +80,23 @@ wait_for_http() {  # name url timeout_seconds pid
   echo " prêt ($((SECONDS - start)) s)"
 }
 
+# The outbox worker's retention (LEADS_RETENTION), checked before anything starts: a wrong
+# value would stop the worker in the background, and the notices to the consultant with it.
+check_retention_setting() {
+  local problem
+  if ! problem=$("$VENV/bin/python" -c '
+import os, sys
+from bot.leads.retention import DEFAULT_RETENTION, InvalidDuration, parse_retention
+try:
+    parse_retention(os.environ.get("LEADS_RETENTION") or DEFAULT_RETENTION)
+except InvalidDuration as exc:
+    sys.exit(f"LEADS_RETENTION : {exc} (ou off).")
+' 2>&1); then
+    echo "$problem" >&2
+    exit 1
+  fi
+}
+
 apply_migrations() {
   if [ -x "$VENV/bin/sip-coach" ] && "$VENV/bin/sip-coach" db upgrade >var/log/migrations.log 2>&1; then
     echo "==> Base des leads à jour"

@@ -2,6 +2,7 @@
 # `make run`: action server, Rasa server (REST channel) and the demo page; Ctrl-C stops all.
 source "$(dirname "$0")/lib.sh"
 
+check_retention_setting
 apply_migrations
 start_actions
 

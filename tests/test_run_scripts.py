@@ -2,9 +2,12 @@
 and one that ignores SIGTERM is named and killed after the grace period."""
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,3 +35,24 @@ def test_ctrl_c_stops_every_server_and_kills_a_stuck_one():
     forced = [line for line in out.stderr.splitlines() if "arrêt forcé" in line]
     assert len(forced) == 1 and "import signal" in forced[0]  # only the one ignoring SIGTERM, named
     assert elapsed < 20  # the grace period (2 s here), not the stuck server's 60 s
+
+
+@pytest.mark.parametrize("value, ok", [("", True), ("3y", True), ("18m", True), ("off", True),
+                                       ("trois ans", False), ("500y", False)])
+def test_a_bad_retention_setting_stops_the_start_with_a_french_sentence(value, ok):
+    # make run and make run-prod check LEADS_RETENTION before starting anything.
+    out = subprocess.run(["bash", "-c", "source scripts/lib.sh; check_retention_setting; echo checked"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "LEADS_RETENTION": value})
+    if ok:
+        assert out.returncode == 0 and out.stdout.strip() == "checked" and out.stderr == ""
+    else:
+        assert out.returncode == 1 and "checked" not in out.stdout
+        assert out.stderr.startswith("LEADS_RETENTION : durée") and out.stderr.rstrip().endswith("(ou off).")
+
+
+def test_run_scripts_check_the_retention_setting_first():
+    for script in ("run.sh", "run_prod.sh"):
+        lines = (ROOT / "scripts" / script).read_text().splitlines()
+        check = next(i for i, line in enumerate(lines) if line.startswith("check_retention_setting"))
+        assert check < next(i for i, line in enumerate(lines) if line.startswith("apply_migrations")), script

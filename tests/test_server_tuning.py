@@ -29,11 +29,11 @@ def test_rasa_still_rejects_a_malformed_reply():
 
 
 def test_the_sqlite_tracker_store_uses_wal(tmp_path):
-    from rasa.core import tracker_store
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
 
-    url = f"sqlite:///{tmp_path}/tracker.sqlite3"
-    engine = sa.create_engine(url, **tracker_store.create_engine_kwargs(url))
-    with engine.connect() as connection:
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.sqlite3"))
+    with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
 

@@ -14,8 +14,10 @@ from typing import Callable, Optional, Tuple
 Duration = Tuple[int, str]  # (3, "y"): N days ("d"), months ("m") or years ("y")
 
 DEFAULT_RETENTION = "3y"
-OFF_WORDS = {"off", "non", "no", "0", "false", "aucune"}
+OFF_WORDS = {"off", "non", "no", "false"}
 PURGE_EVERY = dt.timedelta(days=1)
+RETRY_AFTER_FAILURE = dt.timedelta(hours=1)
+LONGEST = {"d": 36525, "m": 1200, "y": 100}  # 100 years: longer is a typo, or no date at all
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([dmyjaDMYJA])\s*$")
 
@@ -37,6 +39,8 @@ def parse_duration(text: str) -> Duration:
     unit = {"j": "d", "a": "y"}.get(unit, unit)
     if number <= 0:
         raise InvalidDuration("la durée doit être positive")
+    if number > LONGEST[unit]:
+        raise InvalidDuration(f"durée trop longue « {text.strip()} » : au plus 100 ans")
     return number, unit
 
 
@@ -65,27 +69,31 @@ def subtract_duration(now: dt.datetime, duration: Duration) -> dt.datetime:
 class RetentionSchedule:
     """Runs the purge at most once per ``every`` (the worker calls it on each pass).
 
-    A failed purge (database down) is tried again on the next pass, not a day later. Several
-    workers may each purge: erasing what is already erased finds nothing.
+    A failed purge (database down) is tried again after ``retry_after``, not on every pass.
+    Several workers may each purge: erasing what is already erased finds nothing.
     """
 
     def __init__(self, purge: Callable[[dt.datetime], object], retention: Optional[Duration],
                  every: dt.timedelta = PURGE_EVERY,
+                 retry_after: dt.timedelta = RETRY_AFTER_FAILURE,
                  clock: Callable[[], dt.datetime] = _utcnow) -> None:
         self._purge = purge
         self.retention = retention
         self.every = every
+        self.retry_after = retry_after
         self._clock = clock
-        self._last: Optional[dt.datetime] = None
+        self._next: Optional[dt.datetime] = None
 
     def run_if_due(self):
-        """The purge's report with its cutoff, or None when not due (or retention is off)."""
+        """The purge's cutoff and report, or None when not due (or retention is off).
+        The purge's exception, if any, is raised after the next attempt is scheduled."""
         if self.retention is None:
             return None
         now = self._clock()
-        if self._last is not None and now - self._last < self.every:
+        if self._next is not None and now < self._next:
             return None
+        self._next = now + self.retry_after
         cutoff = subtract_duration(now, self.retention)
         report = self._purge(cutoff)
-        self._last = now
+        self._next = now + self.every
         return cutoff, report

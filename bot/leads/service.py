@@ -424,6 +424,10 @@ class LeadService:
         report.tracker_events = delete_conversations(report.sender_ids, self.tracker_url)
         with session_scope(self.factory) as session:
             repo = LeadRepository(session)
+            # Selected again: a lead that no longer matches (the visitor came back meanwhile,
+            # during a retention purge) is kept.
+            still = {lead.id for lead in select(repo)}
+            report.lead_ids = [i for i in report.lead_ids if i in still]
             repo.delete([lead for lead in (repo.get(i) for i in report.lead_ids) if lead])
         for lead_id in report.lead_ids:
             for path in self.notifier.eml_files(lead_id):

@@ -373,21 +373,38 @@ def test_outbox_worker_delivers_until_sigterm(run, two_leads, mail_dir, monkeypa
 
 
 def test_outbox_worker_applies_the_retention_once_a_day(run, two_leads, engine, tracker, monkeypatch):
+    from bot.leads.service import LeadService
+
     first, second = two_leads
     set_last_contact(engine, first, utcnow() - dt.timedelta(days=3 * 365 + 2))
     set_last_contact(engine, second, utcnow() - dt.timedelta(days=3 * 365 - 2))
     monkeypatch.delenv("LEADS_RETENTION", raising=False)
+    purges, passes = [], []
+    real_purge, real_deliver = LeadService.purge, LeadService.deliver_pending
+    monkeypatch.setattr(LeadService, "purge", lambda self, cutoff, **kw: purges.append(cutoff) or real_purge(self, cutoff, **kw))
+    monkeypatch.setattr(LeadService, "deliver_pending", lambda self, **kw: passes.append(1) or real_deliver(self, **kw))
 
-    def lead_ids():
-        return [r["id"] for r in json.loads(run("leads", "export")[1])]
-
-    code, out, _ = run_worker_until(run, lambda: tracker.count("conv-1") == 0)
+    code, out, _ = run_worker_until(run, lambda: len(passes) >= 4)
     assert code == 0
-    assert "Rétention : une fois par jour, effacement des leads sans contact depuis 3 ans." in out
-    assert f"Rétention : 1 lead(s) sans contact depuis le" in out and f"n°{first} ;" in out
-    assert out.count("Rétention : 1 lead(s)") == 1  # once, not on every pass
-    assert lead_ids() == [second]
+    assert "Conservation : une fois par jour, effacement des leads sans contact depuis 3 ans." in out
+    assert "Conservation : 1 lead(s) sans contact depuis le" in out and f"n°{first} ;" in out
+    assert len(passes) >= 4 and len(purges) == 1  # once a day, not on every pass
+    assert utcnow() - purges[0] > dt.timedelta(days=3 * 365)
+    assert [r["id"] for r in json.loads(run("leads", "export")[1])] == [second]
+    assert tracker.count("conv-1") == 0
     assert "Paul Durand" not in out and "arnaud" not in out.lower()  # numbers only
+
+
+def test_a_failing_retention_purge_does_not_stop_the_notices(run, two_leads, mail_dir, monkeypatch):
+    from bot.leads.service import LeadService
+
+    def broken(self, cutoff, **kw):
+        raise sa.exc.OperationalError("DELETE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(LeadService, "purge", broken)
+    code, out, err = run_worker_until(run, lambda: len(list(mail_dir.glob("*.eml"))) == 2)
+    assert code == 0 and "Notifications : 2 envoyée(s)." in out
+    assert err.count("conservation : effacement en échec (OperationalError) ; nouvel essai dans 1 h") == 1
 
 
 @pytest.mark.parametrize("how", ["option", "env"])
@@ -404,11 +421,31 @@ def test_outbox_worker_retention_can_be_turned_off(run, two_leads, engine, mail_
 @pytest.mark.parametrize("options, env, message", [
     (("--retention", "trois ans"), "3y", "--retention : durée invalide « trois ans »"),
     ((), "0y", "LEADS_RETENTION : la durée doit être positive"),
+    ((), "3000y", "LEADS_RETENTION : durée trop longue « 3000y » : au plus 100 ans"),
 ])
 def test_outbox_worker_refuses_a_bad_retention(run, monkeypatch, options, env, message):
     monkeypatch.setenv("LEADS_RETENTION", env)
-    code, out, err = run("outbox", "worker", *options)
+    # Stopped at once if it started anyway (it must not: the value is checked first).
+    code, out, err = run_worker_until(run, lambda: True, *options)
     assert code == 2 and message in err and "(ou off)" in err
+
+
+def test_a_lead_that_comes_back_during_the_purge_is_kept(service, two_leads, engine, monkeypatch):
+    from bot.leads import service as service_module
+
+    first, second = two_leads
+    set_last_contact(engine, first, utcnow() - dt.timedelta(days=4 * 365))
+    real = service_module.delete_conversations
+
+    def the_visitor_returns_meanwhile(sender_ids, url):
+        deleted = real(sender_ids, url)
+        set_last_contact(engine, first, utcnow())
+        return deleted
+
+    monkeypatch.setattr(service_module, "delete_conversations", the_visitor_returns_meanwhile)
+    report = service.purge(utcnow() - dt.timedelta(days=3 * 365))
+    assert report.lead_ids == []
+    assert sorted(r["id"] for r in service.export()) == sorted([first, second])
 
 
 def test_worker_survives_a_failing_pass(capsys):
