@@ -80,7 +80,7 @@ test-data: $(VENV)/.installed
 	@echo "==> Validation des données Rasa"
 	@$(RASA) data validate --fail-on-warnings
 	@echo "==> Exemples d'entraînement : ni doublons, ni phrasé du jeu de test"
-	@$(PY) scripts/check_nlu_duplicates.py --holdout tests/nlu/holdout.yml
+	@$(PY) scripts/check_nlu_duplicates.py --holdout tests/nlu/holdout.yml --blind tests/blind/*.yml
 
 test-unit: $(VENV)/.installed
 	@echo "==> Tests Python (cœur, actions, leads)"

@@ -1,8 +1,11 @@
 """List training examples that repeat one another (within or across intents) after normalising
 case, accents, apostrophes and punctuation, and, with --holdout, those that repeat a held-out
-phrasing. Exit status 1 when any is found.
+phrasing, and with --blind, those that repeat a message of a blind evaluation set
+(tests/blind/: written by people who never saw the training data; copying them into it would
+make the measure meaningless). Replies of up to three words (« oui bien sûr ») are common
+to everyone and not reported. Exit status 1 when any is found.
 
-    .venv/bin/python scripts/check_nlu_duplicates.py [--holdout tests/nlu/holdout.yml]
+    .venv/bin/python scripts/check_nlu_duplicates.py [--holdout tests/nlu/holdout.yml] [--blind FILE ...]
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import sys
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
+
+import yaml
 
 from nlu_cv import examples_in_file  # same directory
 
@@ -32,6 +37,8 @@ def examples(path: Path):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--holdout", type=Path, help="also report overlaps with this NLU file")
+    parser.add_argument("--blind", type=Path, nargs="*", default=[],
+                        help="blind evaluation sets (items[].message) that training must not repeat")
     args = parser.parse_args()
     seen = defaultdict(list)
     for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
@@ -47,6 +54,12 @@ def main() -> int:
             if normalise(text) in seen:
                 problems += 1
                 print("held-out phrasing in training data:", intent, "|", text)
+    for path in args.blind:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]:
+            key = normalise(item["message"])
+            if len(key.split()) > 3 and key in seen:
+                problems += 1
+                print(f"blind-set message in training data ({path.name}):", item["message"])
     print(f"{sum(len(w) for w in seen.values())} examples, {problems} problem(s)")
     return 1 if problems else 0
 
