@@ -198,7 +198,7 @@ async def run_level(*, bot: str, url: str, conversations: list[list[str]], visit
         done = 0
         while time.perf_counter() < deadline and (max_conversations is None or done < max_conversations):
             script = conversations[(index + done) % len(conversations)]
-            sender = f"bench-{bot}-{visitors}-{index}-{uuid.uuid4().hex[:8]}"
+            sender = f"bench-{bot}-{visitors}-{index}-{uuid.uuid4()}"
             finished = True
             for turn, text in enumerate(script):
                 if time.perf_counter() >= deadline:

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
@@ -169,7 +170,7 @@ def wait_first_reply(server: procs.Server, webhook: str, message: str, timeout: 
         if not server.alive():
             raise RuntimeError(f"{server.name} exited ({server.proc.returncode}):\n{server.tail()}")
         try:
-            status, body = post_json(webhook, {"sender": "bench-start-probe", "message": message},
+            status, body = post_json(webhook, {"sender": f"bench-start-probe-{uuid.uuid4()}", "message": message},
                                      timeout=max(1.0, deadline - time.perf_counter()))
             now = time.perf_counter()
             first_http = first_http or now

@@ -3,7 +3,8 @@ import uuid
 
 
 def new_sender(prefix: str = "test") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+    """A conversation id as the widget makes one (random: guessable ids are refused)."""
+    return f"{prefix}-{uuid.uuid4()}"
 
 
 def texts(messages):

@@ -165,9 +165,9 @@ MALFORMED_BODIES = [
 ]
 # Odd but well-formed: answered like any message (200), never a 5xx.
 ODD_BODIES = [
-    b'{"sender": "odd-meta", "message": "bonjour", "metadata": "pas un objet"}',
-    b'{"sender": "odd-surrogate", "message": "\\ud800 surrogate seule \\udfff"}',
-    b'{"sender": "odd-extra", "message": "bonjour", "sender2": "x", "__proto__": {"a": 1}}',
+    b'{"sender": "odd-meta-%s", "message": "bonjour", "metadata": "pas un objet"}' % uuid.uuid4().hex.encode(),
+    b'{"sender": "odd-surrogate-%s", "message": "\\ud800 surrogate seule \\udfff"}' % uuid.uuid4().hex.encode(),
+    b'{"sender": "odd-extra-%s", "message": "bonjour", "sender2": "x", "__proto__": {"a": 1}}' % uuid.uuid4().hex.encode(),
 ]
 
 

@@ -1,0 +1,40 @@
+"""The REST channel's conversation ids: random ones served, guessable ones refused."""
+import secrets
+import uuid
+
+import pytest
+
+from bot.sender_ids import GUESSABLE, MALFORMED, refusal
+
+
+def test_fresh_random_uuids_are_always_accepted():
+    # The contract: any client sending str(uuid.uuid4()) is served. 40,000 draws here;
+    # the thresholds were set against a million (the module docstring).
+    for _ in range(20_000):
+        assert refusal(str(uuid.uuid4())) is None
+        assert refusal(uuid.uuid4().hex) is None
+
+
+@pytest.mark.parametrize("sender", [
+    str(uuid.uuid4()).upper(),
+    f"test-{uuid.uuid4()}",
+    secrets.token_urlsafe(16),
+    secrets.token_hex(16),
+])
+def test_other_random_ids_are_accepted(sender):
+    assert refusal(sender) is None
+
+
+@pytest.mark.parametrize("sender", [
+    "1", "42", "abandon-2", "visiteur-42", "arnaud", "0612345678", "2026-12-03",
+    "00000000-0000-0000-0000-000000000000", "11111111-1111-4111-8111-111111111111",
+    "a" * 64, "ab" * 32, "abc" * 30, "0123456789abcdef0123456789abcdef",
+    "visiteur-0000000000000000000000000001", "test-" + "0" * 40,
+])
+def test_guessable_ids_are_refused_in_french(sender):
+    assert refusal(sender) == GUESSABLE
+
+
+@pytest.mark.parametrize("sender", [None, 12, "", "a b c", "x" * 129, "<script>", "é" * 40])
+def test_malformed_ids_are_refused(sender):
+    assert refusal(sender) == MALFORMED
