@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -37,6 +37,14 @@ def session_events(before: SessionState, after: SessionState) -> List[Dict[str, 
 
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
+
+
+def idle_seconds(tracker: Tracker) -> Optional[float]:
+    """Seconds between the visitor's previous message and this one (None: first message)."""
+    times = [e.get("timestamp") for e in tracker.events if e.get("event") == "user"][-2:]
+    if len(times) < 2 or None in times:
+        return None
+    return float(times[1]) - float(times[0])
 
 
 def latest_intent(tracker: Tracker) -> str:

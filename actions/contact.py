@@ -18,7 +18,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.common import coach, latest_intent, latest_text, send
+from actions.common import coach, idle_seconds, latest_intent, latest_text, send
 from bot.contact import (
     CHOOSING,
     FIELD_LABELS,
@@ -26,9 +26,11 @@ from bot.contact import (
     FIX_SLOT,
     REQUIRED_SLOTS,
     filled,
+    form_ttl_seconds,
+    is_expired,
     read_contact_turn,
+    recap_lines,
     slot_for,
-    summary_lines,
 )
 from bot.leads.consent import get_notice
 from bot.leads.service import LeadService, LeadSubmission
@@ -47,7 +49,7 @@ def lead_service() -> LeadService:
     return LeadService.from_env()
 
 
-def _contact_slots(tracker: Tracker) -> Dict[str, Optional[str]]:
+def contact_slots(tracker: Tracker) -> Dict[str, Optional[str]]:
     slots = {slot: tracker.get_slot(slot) for slot in REQUIRED_SLOTS}
     slots[FIX_SLOT] = tracker.get_slot(FIX_SLOT)
     return slots
@@ -65,7 +67,7 @@ def _form_started_at(tracker: Tracker) -> Optional[float]:
     return None
 
 
-async def _forget_personal_data(tracker: Tracker) -> None:
+async def forget_personal_data(tracker: Tracker) -> None:
     started = _form_started_at(tracker)
     if started is None:
         return
@@ -95,9 +97,14 @@ class ValidateContactForm(FormValidationAction):
         field_name = requested[len("contact_"):] if requested.startswith("contact_") else None
         if field_name not in FIELDS:
             return []
+        if is_expired(contact_slots(tracker), idle_seconds(tracker), form_ttl_seconds()):
+            # Abandoned, then resumed (by the visitor, or by whoever has the id now): forget.
+            await forget_personal_data(tracker)
+            send(dispatcher, tracker, coach().line("contact_expired"))
+            return _clear_contact_slots() + [SlotSet(REQUESTED_SLOT, None)]
         turn = await asyncio.to_thread(
-            read_contact_turn, field_name, latest_text(tracker), latest_intent(tracker), _contact_slots(tracker),
-            _offered_buttons(field_name, _contact_slots(tracker)),
+            read_contact_turn, field_name, latest_text(tracker), latest_intent(tracker), contact_slots(tracker),
+            _offered_buttons(field_name, contact_slots(tracker)),
         )
         if not turn.is_answer:
             return []  # the form is rejected: the rules answer (a question, "stop"...)
@@ -118,7 +125,7 @@ class AskContactField(Action, ABC):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         key = self.field_name
-        if key == "phone" and filled(_contact_slots(tracker), "email"):
+        if key == "phone" and filled(contact_slots(tracker), "email"):
             key = "phone_optional"  # at least one way to reach the visitor: e-mail given, phone optional
         text, titles = coach().k.contact_questions[key]
         send(dispatcher, tracker, Reply((text,), tuple(Button(t, t) for t in titles)))
@@ -132,7 +139,7 @@ class AskConsent(Action):
         return "action_ask_contact_consent"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        slots = _contact_slots(tracker)
+        slots = contact_slots(tracker)
         questions = coach().k.contact_questions
         if slots.get(FIX_SLOT) == CHOOSING:
             text, _ = questions["which_field"]
@@ -141,7 +148,7 @@ class AskConsent(Action):
             return []
         notice = get_notice()
         intro, titles = questions["summary"]
-        summary = "\n".join([intro, *summary_lines(slots)])
+        summary = "\n".join([intro, *recap_lines(slots, idle_seconds(tracker))])
         buttons = tuple(Button(t, t) for t in titles)
         send(dispatcher, tracker, Reply((summary, notice.text, notice.question), buttons))
         return []
@@ -172,7 +179,7 @@ class ActionPauseContact(Action):
         return "action_pause_contact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        await _forget_personal_data(tracker)
+        await forget_personal_data(tracker)
         line = "goodbye" if latest_intent(tracker) == "goodbye" else "contact_cancelled"
         send(dispatcher, tracker, coach().line(line, ("coaching", "question")))
         return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)] + _clear_contact_slots()
@@ -185,10 +192,10 @@ class ActionSubmitLead(Action):
         return "action_submit_lead"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        slots = _contact_slots(tracker)
+        slots = contact_slots(tracker)
         marc = coach()
         if slots.get(slot_for("consent")) != "yes":
-            await _forget_personal_data(tracker)
+            await forget_personal_data(tracker)
             send(dispatcher, tracker, Reply((get_notice().refused,), marc.menu()))
             return _clear_contact_slots()
         submission = LeadSubmission(

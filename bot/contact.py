@@ -4,9 +4,17 @@ Fields, in the order Marc asks them: name, company, e-mail, phone (at least one 
 an optional preferred time for the call back, the visitor's need in a few words, then the
 consent step (the notice, a summary of what will be kept, and an explicit yes or no). At the
 consent step the visitor may also ask to correct one field: it is emptied and asked again.
+
+What was typed is personal data given without consent yet, so it is never replayed to the
+channel after a pause (whoever holds the conversation id then may not be the visitor): the
+recap names the fields instead of showing them. An unfinished form expires after
+`CONTACT_FORM_TTL_MINUTES` (30 by default) without a message: its values are forgotten and a
+consent given after that asks for the details again.
 """
 from __future__ import annotations
 
+import logging
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
@@ -14,6 +22,8 @@ from typing import Mapping, Optional
 from bot.answers import looks_like_question, parse_answer
 from bot.leads.validation import format_phone, validate_email, validate_phone
 from bot.nlp import fold, normalise
+
+log = logging.getLogger(__name__)
 
 SLOT_PREFIX = "contact_"
 FIELDS = ("name", "company", "email", "phone", "callback", "need", "consent")
@@ -23,6 +33,10 @@ FIX_SLOT = "contact_fix"
 CHOOSING = "choose"
 # Stored for an optional field the visitor chose to skip.
 SKIPPED = "-"
+
+DEFAULT_FORM_TTL_MINUTES = 30.0
+# The recap shows the values only to a visitor still typing: a longer silence is a pause.
+REPLAY_WINDOW_SECONDS = 10 * 60
 
 NAME_MAX = 100
 COMPANY_MAX = 120
@@ -176,6 +190,43 @@ _READERS = {
     "name": _read_name, "company": _read_company, "email": _read_email, "phone": _read_phone,
     "callback": _read_callback, "need": _read_need, "consent": _read_consent,
 }
+
+
+def form_ttl_seconds(env: Optional[Mapping[str, str]] = None) -> float:
+    """How long an unfinished contact form keeps its values (`CONTACT_FORM_TTL_MINUTES`)."""
+    env = os.environ if env is None else env
+    raw = (env.get("CONTACT_FORM_TTL_MINUTES") or "").strip()
+    if not raw:
+        return DEFAULT_FORM_TTL_MINUTES * 60
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = -1.0
+    if not 0 < minutes <= 24 * 60:
+        log.warning("CONTACT_FORM_TTL_MINUTES=%r is not a number of minutes in (0, 1440]: 30 used", raw)
+        minutes = DEFAULT_FORM_TTL_MINUTES
+    return minutes * 60
+
+
+def has_personal_data(slots: Mapping[str, Optional[str]]) -> bool:
+    return any(filled(slots, name) for name in FIELDS[:-1])
+
+
+def is_expired(slots: Mapping[str, Optional[str]], idle_seconds: Optional[float], ttl_seconds: float) -> bool:
+    """True when an unfinished form holding personal data waited longer than its TTL."""
+    return idle_seconds is not None and idle_seconds > ttl_seconds and has_personal_data(slots)
+
+
+def recap_lines(slots: Mapping[str, Optional[str]], idle_seconds: Optional[float]) -> list[str]:
+    """The recap before consent: the values to a visitor still typing, only the fields'
+    names after a pause (never replay personal data to whoever holds the id later)."""
+    if idle_seconds is None or idle_seconds <= REPLAY_WINDOW_SECONDS:
+        return summary_lines(slots)
+    names = [FIELD_LABELS[name].lower().replace("votre ", "") for name in FIELDS[:-1] if filled(slots, name)]
+    return [
+        f"• les informations que vous m’avez données ({', '.join(names)}), que je ne réaffiche pas "
+        "après une pause, par discrétion. Dites « corriger » pour en changer une."
+    ]
 
 
 def summary_lines(slots: Mapping[str, Optional[str]]) -> list[str]:
