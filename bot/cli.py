@@ -164,6 +164,9 @@ def build_parser() -> _Parser:
     p.add_argument("--phone", metavar="NUMÉRO", help="\"\" pour l’effacer")
     p.add_argument("--callback-time", metavar="CRÉNEAU")
     p.add_argument("--need", metavar="BESOIN")
+    p = lc.add_parser("merge", help="fusionne deux leads d’une même personne (doublon vérifié)")
+    p.add_argument("source", type=_positive_int, metavar="SOURCE", help="le lead fusionné, puis supprimé")
+    p.add_argument("target", type=_positive_int, metavar="CIBLE", help="le lead qui reste")
     p = lc.add_parser("erase", help="efface un visiteur : son lead et ses conversations (RGPD)")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--email", metavar="ADRESSE", help="adresse e-mail du visiteur")
@@ -278,12 +281,13 @@ def cmd_leads_list(args, out) -> int:  # noqa: ANN001
         (
             r["id"], _short_date(r["created_at"]), LABELS_FR.get(r["qualification"]), r["score"],
             STATUS_LABELS.get(r["status"], r["status"]), r["name"], r["company"],
-            r["email"] or format_phone(r["phone"]),
+            " · ".join(c for c in (r["email"], format_phone(r["phone"])) if c),
+            f"#{r['possible_duplicate_of']}" if r["possible_duplicate_of"] else "",
         )
         for r in records
     ]
-    headers = ("ID", "Créé le", "Qualif.", "Score", "Statut", "Nom", "Entreprise", "Contact")
-    print(_table(headers, rows, (6, 16, 6, 5, 9, 24, 24, 32)), file=out)
+    headers = ("ID", "Créé le", "Qualif.", "Score", "Statut", "Nom", "Entreprise", "Contact", "Doublon ?")
+    print(_table(headers, rows, (6, 16, 6, 5, 9, 24, 24, 56, 9)), file=out)
     print(f"{len(records)} lead(s).", file=out)
     return EXIT_OK
 
@@ -392,6 +396,31 @@ def cmd_leads_edit(args, out) -> int:  # noqa: ANN001
         raise Failure(f"{exc.field} : {exc.message}") from None
     fields = ", ".join(k.replace("_", "-") for k, v in changes.items() if v is not None)
     print(f"Lead n°{args.id} corrigé ({fields}).", file=out)
+    return EXIT_OK
+
+
+def _actor() -> str:
+    """Who runs the command, for the audit trail (the system account)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name (a container without passwd entry)
+        return "cli"
+
+
+def cmd_leads_merge(args, out) -> int:  # noqa: ANN001
+    from bot.leads.service import LeadNotFound
+
+    if args.source == args.target:
+        raise UsageError("un lead ne peut pas être fusionné avec lui-même")
+    _require_schema()
+    try:
+        with _service() as svc:
+            svc.merge(args.source, args.target, _actor())
+    except LeadNotFound as exc:
+        raise Failure(f"lead n°{exc.args[0]} introuvable") from None
+    print(f"Lead n°{args.source} fusionné dans le lead n°{args.target} (noté dans son historique).", file=out)
     return EXIT_OK
 
 
@@ -694,6 +723,7 @@ COMMANDS = {
     ("leads", "export"): cmd_leads_export,
     ("leads", "mark"): cmd_leads_mark,
     ("leads", "edit"): cmd_leads_edit,
+    ("leads", "merge"): cmd_leads_merge,
     ("leads", "erase"): cmd_leads_erase,
     ("leads", "purge"): cmd_leads_purge,
     ("outbox", "list"): cmd_outbox_list,

@@ -3,13 +3,17 @@
 Tables (all prefixed so the leads database may share a PostgreSQL database with
 Rasa's tracker store, whose table is ``events``):
 
-``leads``              one row per person who asked to be contacted (identified by e-mail
-                       when given); status new|contacted|won|lost, qualification and score.
+``leads``              one row per conversation whose visitor consented to be contacted;
+                       status new|contacted|won|lost, qualification and score. The e-mail
+                       is not unique: an address typed in a chat is unverified, so a lead
+                       with a known address points at the earlier one (``duplicate_of``)
+                       and a consultant merges them by hand (``sip-coach leads merge``).
 ``lead_senders``       every Rasa conversation (sender id) linked to a lead, so that erasure
                        clears all of that visitor's conversations.
 ``lead_consents``      the consent proofs: when, which wording version, SHA-256 of the notice text.
 ``lead_diagnostics``   snapshots of the diagnostic (``DiagnosticResult.to_dict()``), latest wins.
 ``lead_notes``         the consultant's notes and status changes.
+``lead_audit``         what was done to a lead, by whom and when (merge, status, erase…).
 ``lead_outbox``        notifications to deliver (transactional outbox). A row holds no copy of
                        personal data: the message is rendered from the lead at delivery time.
 
@@ -85,14 +89,17 @@ class Lead(Base):
     sender_id = sa.Column(sa.String(255), nullable=False)
     name = sa.Column(sa.String(200), nullable=False)
     company = sa.Column(sa.String(200), nullable=False, default="")
-    # Lower-cased normalised e-mail; unique (several NULLs allowed on SQLite and PostgreSQL).
-    email = sa.Column(sa.String(320), nullable=True, unique=True)
+    # Lower-cased normalised e-mail, as typed by the visitor: unverified, hence not unique.
+    email = sa.Column(sa.String(320), nullable=True, index=True)
     phone = sa.Column(sa.String(32), nullable=True)  # E.164
     callback_time = sa.Column(sa.String(200), nullable=True)
     need = sa.Column(sa.Text, nullable=True)
     qualification = sa.Column(sa.String(8), nullable=False, default="cold")
     score = sa.Column(sa.Integer, nullable=False, default=0)
     status = sa.Column(sa.String(16), nullable=False, default="new", index=True)
+    # An earlier lead with the same e-mail or phone: « doublon possible de #N », never merged
+    # automatically (whoever typed the address may not own it).
+    duplicate_of = sa.Column(sa.Integer, sa.ForeignKey("leads.id", ondelete="SET NULL"), nullable=True)
 
     senders: List["LeadSender"] = relationship(
         "LeadSender", back_populates="lead", cascade="all, delete-orphan",
@@ -113,6 +120,10 @@ class Lead(Base):
     outbox: List["OutboxMessage"] = relationship(
         "OutboxMessage", back_populates="lead", cascade="all, delete-orphan",
         passive_deletes=True, order_by="OutboxMessage.id",
+    )
+    audit: List["LeadAudit"] = relationship(
+        "LeadAudit", back_populates="lead", cascade="all, delete-orphan",
+        passive_deletes=True, order_by="LeadAudit.id",
     )
 
     __table_args__ = (
@@ -213,6 +224,25 @@ class LeadNote(Base):
     text = sa.Column(sa.Text, nullable=True)
 
     lead = relationship("Lead", back_populates="notes")
+
+
+class LeadAudit(Base):
+    """One thing done to a lead. ``detail`` names lead ids and fields, never their values."""
+
+    __tablename__ = "lead_audit"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    lead_id = sa.Column(
+        sa.Integer, sa.ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    actor = sa.Column(sa.String(100), nullable=False)
+    action = sa.Column(sa.String(32), nullable=False)
+    detail = sa.Column(sa.Text, nullable=True)
+
+    lead = relationship("Lead", back_populates="audit")
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
 
 class OutboxMessage(Base):

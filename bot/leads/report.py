@@ -62,7 +62,7 @@ EXPORT_FIELDS = (
     "name", "company", "email", "phone", "callback_time", "need",
     "consent", "consent_at", "consent_version", "consent_notice_sha256",
     "qualification", "score", "relationship", "verdict", "verdict_label", "diagnostic_score",
-    "missing_criteria", "missing_pillars", "status",
+    "missing_criteria", "missing_pillars", "status", "possible_duplicate_of",
 )
 
 
@@ -117,6 +117,8 @@ def lead_record(lead: Lead) -> Dict[str, Any]:
         "missing_criteria": diagnostic.missing_criteria if diagnostic else [],
         "missing_pillars": diagnostic.missing_pillars if diagnostic else [],
         "status": lead.status,
+        # Same e-mail or phone as this earlier lead: to check, never merged automatically.
+        "possible_duplicate_of": lead.duplicate_of,
     }
 
 
@@ -212,6 +214,10 @@ def lead_report(
                 "text": n.text,
             }
             for n in lead.notes
+        ],
+        "audit": [
+            {"at": local_text(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
+            for a in lead.audit
         ],
         "transcript": [
             {

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.leads.models import (
     ConsentProof,
+    LeadAudit,
     DiagnosticSnapshot,
     Lead,
     LeadNote,
@@ -24,6 +25,7 @@ from bot.leads.models import (
 
 _FULL = (
     selectinload(Lead.senders),
+    selectinload(Lead.audit),
     selectinload(Lead.consents),
     selectinload(Lead.diagnostics),
     selectinload(Lead.notes),
@@ -48,9 +50,22 @@ class LeadRepository:
             .options(*_FULL)
         ).scalar_one_or_none()
 
-    def by_email(self, email: str) -> Optional[Lead]:
+    def with_email(self, email: str) -> List[Lead]:
+        """Every lead that gave this address (it is unverified: there may be several)."""
+        return list(self.session.execute(
+            sa.select(Lead).where(Lead.email == email.lower()).options(*_FULL).order_by(Lead.id)
+        ).scalars())
+
+    def earlier_with_contact(
+        self, email: Optional[str], phone: Optional[str], before: int
+    ) -> Optional[Lead]:
+        """The first lead, older than ``before``, with this e-mail or this phone."""
+        same = [Lead.email == email] if email else []
+        same += [Lead.phone == phone] if phone else []
+        if not same:
+            return None
         return self.session.execute(
-            sa.select(Lead).where(Lead.email == email.lower()).options(*_FULL)
+            sa.select(Lead).where(sa.or_(*same), Lead.id < before).order_by(Lead.id).limit(1)
         ).scalar_one_or_none()
 
     def list(self, status: Optional[str] = None) -> List[Lead]:
@@ -115,15 +130,29 @@ class LeadRepository:
     def merge(self, target: Lead, source: Lead) -> None:
         """Move ``source``'s conversations, proofs, snapshots, notes and notices to ``target``
         (same person, known under two leads), then delete ``source``."""
-        for model in (LeadSender, ConsentProof, DiagnosticSnapshot, LeadNote, OutboxMessage):
+        # The source's notices still waiting announced it as a new lead: now it is not one.
+        self.session.execute(
+            sa.delete(OutboxMessage)
+            .where(OutboxMessage.lead_id == source.id, OutboxMessage.status != "sent")
+            .execution_options(synchronize_session=False)
+        )
+        for model in (LeadSender, ConsentProof, DiagnosticSnapshot, LeadNote, OutboxMessage, LeadAudit):
             self.session.execute(
                 sa.update(model)
                 .where(model.lead_id == source.id)
                 .values(lead_id=target.id)
                 .execution_options(synchronize_session=False)
             )
-        if target.phone is None and source.phone is not None:
-            target.phone = source.phone
+        for detail in ("company", "email", "phone", "callback_time", "need"):
+            if not getattr(target, detail) and getattr(source, detail):
+                setattr(target, detail, getattr(source, detail))
+        self.session.execute(
+            sa.update(Lead).where(Lead.duplicate_of == source.id)
+            .values(duplicate_of=sa.case((Lead.id == target.id, None), else_=target.id))
+            .execution_options(synchronize_session=False)
+        )
+        if target.duplicate_of == source.id:
+            target.duplicate_of = None
         if target.created_at > source.created_at:
             target.created_at = source.created_at
         self.session.flush()
@@ -131,6 +160,12 @@ class LeadRepository:
         self.session.execute(sa.delete(Lead).where(Lead.id == source.id))
         self.session.flush()
         self.session.expire(target)
+
+    def record(self, lead: Lead, actor: str, action: str, detail: Optional[str] = None) -> LeadAudit:
+        """One line of the lead's audit trail (ids and field names, never personal values)."""
+        entry = LeadAudit(at=utcnow(), actor=actor[:100], action=action, detail=detail)
+        lead.audit.append(entry)
+        return entry
 
     def delete(self, leads: Iterable[Lead]) -> List[int]:
         ids = [lead.id for lead in leads]

@@ -15,17 +15,17 @@ Rules enforced here:
   the database when ``consent`` is not ``True``.
 * Invalid details raise :class:`InvalidSubmission` (``field``, ``message`` in French); an
   unknown ``consent_version`` raises :class:`~bot.leads.consent.UnknownConsentVersion`.
-* One lead per person: a second submission from the same conversation (sender id)
-  **updates** the lead; the same e-mail from another conversation is **linked** to the
-  existing lead (its sender id is added to the lead's conversations). If a conversation
-  already linked to lead A gives the e-mail of lead B, A is merged into B.
+* A lead per conversation. A second submission from the same conversation (sender id)
+  **updates** its lead (the visitor corrected a detail). A submission from another
+  conversation **never changes, links or merges** an existing lead, even with the same
+  e-mail: an address typed in a chat is unverified, and whoever typed it may not own it. It
+  is stored as its own lead, pointing at the earlier one with the same e-mail or phone
+  (``duplicate_of``, « doublon possible de #N »); a consultant merges by hand
+  (:meth:`LeadService.merge`, ``sip-coach leads merge``), recorded in the audit trail.
 * The lead, its consent proof (time, wording version, notice hash), its diagnostic snapshot
   and its outbox notices are written in **one transaction**.
 * Notices: a new lead is announced on every configured channel (``lead.created``). An
-  update from the same conversation announces nothing. A *new conversation* linked to a
-  known lead (the visitor came back and asked again to be called, with a new consent) is
-  announced as ``lead.returned``, unless a notice for that lead is still waiting (it is
-  rendered at delivery time, so it will show the latest details anyway).
+  update from the same conversation announces nothing.
 * With ``deliver_on_submit`` (``LEADS_DELIVER_ON_SUBMIT``, default true in ``from_env``),
   ``submit`` then tries to deliver the new notices at once in a background thread; whatever
   fails stays in the outbox for ``sip-coach outbox worker`` / ``outbox retry``.
@@ -175,8 +175,8 @@ class LeadService:
                     lead_id, outcome = self._upsert(session, submission, clean, notice, submitted_at)
                 break
             except IntegrityError:
-                # Another submission created the same conversation link or e-mail at the
-                # same moment: run again, it will now find and update that lead.
+                # Another submission of the same conversation created its link at the same
+                # moment: run again, it will now find and update that lead.
                 if attempt == 2:
                     raise
                 log.info("concurrent submission for the same lead, retrying")
@@ -232,17 +232,10 @@ class LeadService:
         given = submitted_at or now  # when the visitor consented; `now` is when the row is written
         repo = LeadRepository(session)
         sender_id = c["sender_id"]
-        by_sender = repo.by_sender(sender_id)
-        by_email = repo.by_email(c["email"]) if c["email"] else None
+        lead = repo.by_sender(sender_id)
         event: Optional[str] = None
-        if by_sender is not None and by_email is not None and by_sender.id != by_email.id:
-            repo.merge(target=by_email, source=by_sender)
-            lead, outcome, event = by_email, f"merged with lead {by_sender.id}", "lead.returned"
-        elif by_sender is not None:
-            lead, outcome = by_sender, "updated"
-        elif by_email is not None:
-            lead, outcome, event = by_email, "linked to a new conversation", "lead.returned"
-            repo.link_sender(lead, sender_id, now)
+        if lead is not None:
+            outcome = "updated"
         else:
             lead = repo.add(
                 Lead(
@@ -264,6 +257,10 @@ class LeadService:
             lead.callback_time = c["callback_time"]
         if c["need"]:
             lead.need = c["need"]
+        session.flush()
+        if lead.duplicate_of is None:
+            earlier = repo.earlier_with_contact(lead.email, lead.phone, before=lead.id)
+            lead.duplicate_of = earlier.id if earlier else None
         repo.add_consent(lead, sender_id, notice.version, notice.sha256, given)
         if c["diagnostic"]:
             repo.add_diagnostic(lead, sender_id, c["diagnostic"], given)
@@ -275,8 +272,7 @@ class LeadService:
         session.flush()
         channels = self.notifier.channels
         if event and channels:
-            if event == "lead.created" or not repo.pending_notice_exists(lead.id, channels):
-                enqueue(session, lead.id, channels, event, now)
+            enqueue(session, lead.id, channels, event, now)
         elif event and not channels:
             log.warning("lead %d: no notification channel configured", lead.id)
         return lead.id, outcome
@@ -389,12 +385,6 @@ class LeadService:
             lead = repo.get(lead_id)
             if lead is None:
                 raise LeadNotFound(lead_id)
-            if clean.get("email"):
-                other = repo.by_email(clean["email"])
-                if other is not None and other.id != lead.id:
-                    raise InvalidSubmission(
-                        "email", f"cette adresse est déjà celle du lead n°{other.id}"
-                    )
             for key, value in clean.items():
                 setattr(lead, key, value)
             if lead.email is None and lead.phone is None:
@@ -408,6 +398,32 @@ class LeadService:
             session.flush()
             record = lead_record(lead)
         log.info("lead %d rectified (%s)", lead_id, ", ".join(sorted(clean)))
+        return record
+
+    def merge(self, source_id: int, target_id: int, actor: str) -> Dict[str, Any]:
+        """The consultant merges two leads of one person: ``source`` goes into ``target``
+        (conversations, consent proofs, diagnostics, notes, notices; details ``target``
+        lacks), ``source`` is deleted, and the audit trail of ``target`` says who did it."""
+        if source_id == target_id:
+            raise ValueError("un lead ne peut pas être fusionné avec lui-même")
+        with session_scope(self.factory) as session:
+            repo = LeadRepository(session)
+            source, target = repo.get(source_id), repo.get(target_id)
+            if source is None:
+                raise LeadNotFound(source_id)
+            if target is None:
+                raise LeadNotFound(target_id)
+            repo.merge(target=target, source=source)
+            repo.record(target, actor, "merge", f"lead n°{source_id} fusionné dans ce lead")
+            session.flush()
+            target = repo.get(target_id)
+            latest = target.latest_diagnostic
+            result = qualify(latest.data if latest else None, target.need)
+            target.qualification, target.score = result.label, result.score
+            target.updated_at = utcnow()
+            session.flush()
+            record = lead_record(target)
+        log.info("lead %d merged into lead %d by %s", source_id, target_id, actor)
         return record
 
     def _erase(self, select) -> ErasureReport:  # noqa: ANN001
@@ -440,14 +456,11 @@ class LeadService:
         return report
 
     def erase_email(self, email: str) -> ErasureReport:
-        """Erase the lead with this e-mail, all its conversations and its demo e-mail files."""
+        """Erase every lead with this e-mail (the address is unverified: several conversations
+        may have given it), all their conversations and their demo e-mail files."""
         key = email.strip().lower()
 
-        def select(repo: LeadRepository) -> List[Lead]:
-            lead = repo.by_email(key)
-            return [lead] if lead else []
-
-        return self._erase(select)
+        return self._erase(lambda repo: repo.with_email(key))
 
     def erase_sender(self, sender_id: str) -> ErasureReport:
         """Erase the lead linked to a conversation (if any) and the conversation itself."""

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot import cli
-from bot.leads.db import session_factory, session_scope
+from bot.leads.db import head_revision, session_factory, session_scope
 from bot.leads.models import Lead, OutboxMessage, utcnow
 
 CONTRACT_FIELDS = {
@@ -47,7 +47,10 @@ def two_leads(service, tracker, sub, diag):
     tracker.conversation("conv-9", [("Je reviens vous voir", "Ravi !")])
     tracker.conversation("someone-else", [("Autre visiteur", "Bonjour")])
     first = service.submit(sub())
-    service.submit(sub(sender_id="conv-9", phone=None, diagnostic=None))  # linked by e-mail
+    # The same visitor, back later in conv-9: a lead of its own (possible duplicate), that the
+    # consultant merged by hand.
+    returning = service.submit(sub(sender_id="conv-9", phone=None, diagnostic=None))
+    service.merge(returning, first, "test")
     second = service.submit(sub(
         sender_id="conv-2", name="Paul Durand", company="Durand SARL", email=None,
         phone="+33 1 42 68 53 00", need=None, diagnostic=diag(relationship="client", missing_pillars=[]),
@@ -65,7 +68,7 @@ def test_db_upgrade_from_empty(capsys, monkeypatch, empty_db_url):
     monkeypatch.setenv("LEADS_DB_URL", empty_db_url)
     assert cli.main(["db", "upgrade"]) == 0
     out = capsys.readouterr().out
-    assert "Base des leads à jour (révision 0001_initial)" in out
+    assert f"Base des leads à jour (révision {head_revision()})" in out
     assert cli.main(["db", "upgrade"]) == 0
 
 
@@ -473,10 +476,11 @@ def test_edit_rectifies_a_lead(run, two_leads):
     assert len(record) == 1 and record[0]["phone"] == "+33781223344" and record[0]["company"] == "Martin & Fils"
     code, _, err = run("leads", "edit", str(first), "--phone", "12")
     assert code == 1 and "phone : Ce numéro est trop court" in err
-    code, _, err = run("leads", "edit", str(second), "--email", "jeanne.martin@menuiserie-martin.fr")
-    assert code == 1 and f"déjà celle du lead n°{first}" in err
     code, _, err = run("leads", "edit", str(second), "--phone", "")
     assert code == 1 and "au moins un moyen de contact" in err
+    # An address already given in another lead is allowed (unverified, never unique).
+    code, _, err = run("leads", "edit", str(second), "--email", "jeanne.martin@menuiserie-martin.fr")
+    assert code == 0, err
     code, _, err = run("leads", "edit", str(first))
     assert code == 2 and "rien à corriger" in err
     code, _, err = run("leads", "edit", "999", "--name", "X")
@@ -499,3 +503,18 @@ def test_erase_also_clears_a_request_waiting_in_the_spool(run, monkeypatch, tmp_
     code, out, err = run("leads", "erase", "--email", "en.attente@exemple.fr")
     assert code == 0 and "1 demande(s) en attente effacée(s)" in out
     assert spool.count() == 0
+
+
+def test_merge_by_hand_from_the_cli_is_recorded_in_the_lead(run, service, sub):
+    first = service.submit(sub())
+    copy = service.submit(sub(sender_id="conv-copy", phone=None, diagnostic=None))
+    code, out, _ = run("leads", "list")
+    assert code == 0 and f"#{first}" in out and "06 34 22 31 71" in out  # duplicate flag, phone shown
+    code, out, err = run("leads", "merge", str(copy), str(first))
+    assert code == 0, err
+    assert out == f"Lead n°{copy} fusionné dans le lead n°{first} (noté dans son historique).\n"
+    code, out, _ = run("leads", "show", str(first))
+    assert "HISTORIQUE" in out and f"lead n°{copy} fusionné dans ce lead" in out and "cli:" in out
+    assert run("leads", "merge", str(first), str(first))[0] == 2
+    code, _, err = run("leads", "merge", "999", str(first))
+    assert code == 1 and "lead n°999 introuvable" in err

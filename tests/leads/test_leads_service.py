@@ -1,4 +1,4 @@
-"""The facade: submit, update, link by e-mail, merge, consent, validation, logs."""
+"""The facade: submit, update, never merge by e-mail, manual merge, consent, validation, logs."""
 import logging
 import threading
 
@@ -57,33 +57,60 @@ def test_second_submission_of_a_conversation_updates_without_renotifying(service
     assert len(outbox_rows(engine)) == 1  # no second notice
 
 
-def test_same_email_from_another_conversation_links_to_the_lead(service, engine, sub):
+def test_same_email_from_another_conversation_is_a_lead_of_its_own_marked_duplicate(service, engine, sub):
     first = service.submit(sub())
     service.deliver_pending()
     second = service.submit(sub(sender_id="conv-2", email="JEANNE.MARTIN@menuiserie-martin.fr",
-                                phone=None, diagnostic=None))
-    assert first == second
-    assert count(engine, Lead) == 1
-    assert service.export()[0]["sender_ids"] == ["conv-1", "conv-2"]
-    # the visitor came back and asked again: one "returned" notice
-    assert [r[2:] for r in outbox_rows(engine)] == [("lead.created", "sent"), ("lead.returned", "pending")]
-    # a third conversation while that notice still waits adds nothing
-    service.submit(sub(sender_id="conv-3", phone=None, diagnostic=None))
-    assert len(outbox_rows(engine)) == 2
+                                phone=None, diagnostic=None, name="Autre Nom"))
+    assert second != first
+    records = {r["id"]: r for r in service.export()}
+    assert records[first]["name"] == "Jeanne Martin" and records[first]["sender_ids"] == ["conv-1"]
+    assert records[first]["possible_duplicate_of"] is None
+    assert records[second]["possible_duplicate_of"] == first
+    assert records[second]["sender_ids"] == ["conv-2"]
+    assert [r[2:] for r in outbox_rows(engine)] == [("lead.created", "sent"), ("lead.created", "pending")]
 
 
-def test_conversation_giving_another_leads_email_merges_the_two(service, engine, sub):
+def test_a_stranger_typing_other_visitors_emails_never_changes_their_leads(service, engine, sub):
+    """The audit's attack: Alice and Bob consent; a third conversation submits « Mallory
+    Pirate » with Alice's e-mail, then with Bob's."""
+    alice = service.submit(sub(sender_id="conv-alice", name="Alice", email="alice@example.fr",
+                               phone="06 11 22 33 44"))
+    bob = service.submit(sub(sender_id="conv-bob", name="Bob", email="bob@example.fr", phone=None))
+    before = {r["id"]: r for r in service.export()}
+    mallory = service.submit(sub(sender_id="conv-mallory", name="Mallory Pirate",
+                                 email="alice@example.fr", phone=None))
+    again = service.submit(sub(sender_id="conv-mallory", name="Mallory Pirate",
+                               email="bob@example.fr", phone=None))
+    assert again == mallory and mallory not in (alice, bob)
+    after = {r["id"]: r for r in service.export()}
+    for lead in (alice, bob):
+        assert {k: v for k, v in after[lead].items() if k != "updated_at"} == \
+            {k: v for k, v in before[lead].items() if k != "updated_at"}
+    assert after[mallory]["email"] == "bob@example.fr" and after[mallory]["phone"] is None
+    assert after[mallory]["possible_duplicate_of"] == alice  # first flagged, kept
+    assert count(engine, LeadSender) == 3
+    # Alice's erasure finds her lead (and Mallory's copy of her address is Bob's now).
+    report = service.erase_email("alice@example.fr")
+    assert report.lead_ids == [alice]
+
+
+def test_the_consultant_merges_two_leads_by_hand_and_it_is_recorded(service, engine, sub):
     a = service.submit(sub(sender_id="conv-a", email="a@entreprise-a.fr", phone=None))
-    b = service.submit(sub(sender_id="conv-b", email=None, phone="06 11 22 33 44", name="B"))
-    assert a != b
-    merged = service.submit(sub(sender_id="conv-b", email="a@entreprise-a.fr", phone=None, name="B"))
-    assert merged == a
-    assert count(engine, Lead) == 1
-    record = service.export()[0]
+    b = service.submit(sub(sender_id="conv-b", email="a@entreprise-a.fr", phone="06 11 22 33 44", name="B"))
+    assert service.export()[1]["possible_duplicate_of"] == a
+    record = service.merge(b, a, "cli:consultant")
+    assert record["id"] == a and count(engine, Lead) == 1
     assert sorted(record["sender_ids"]) == ["conv-a", "conv-b"]
-    assert record["phone"] == "+33611223344"
-    assert count(engine, ConsentProof) == 3
-    assert count(engine, LeadSender) == 2
+    assert record["phone"] == "+33611223344" and record["possible_duplicate_of"] is None
+    assert count(engine, ConsentProof) == 2 and count(engine, LeadSender) == 2
+    audit = service.report(a)["audit"]
+    assert [(x["actor"], x["action"]) for x in audit] == [("cli:consultant", "merge")]
+    assert f"n°{b}" in audit[0]["detail"]
+    # the merged lead's pending "new lead" notice is dropped, the target's kept
+    assert [r[0] for r in outbox_rows(engine)] == [a]
+    with pytest.raises(ValueError):
+        service.merge(a, a, "cli:consultant")
 
 
 @pytest.mark.parametrize("consent", [False, None, "oui"])
