@@ -2,4 +2,4 @@
 
 `rasa run actions` imports this package; every module below registers its actions on import.
 """
-from actions import coaching, contact, diagnostic, questions, session  # noqa: F401  (registration by import)
+from actions import coaching, contact, diagnostic, form_aside, questions, session  # noqa: F401  (registration by import)

@@ -9,7 +9,9 @@ from rasa_sdk.events import Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import coach, send, session_events, session_state
+from actions.contact import contact_slots, forget_personal_data
 from bot.coaching import SessionState
+from bot.contact import has_personal_data, slot_for
 from bot.replies import Reply
 
 
@@ -91,7 +93,10 @@ class ActionRestart(Action):
     def name(self) -> Text:
         return "action_restart"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        slots = contact_slots(tracker)
+        if has_personal_data(slots) and slots.get(slot_for("consent")) != "yes":
+            await forget_personal_data(tracker)  # « tout est oublié »: the unconsented details too
         marc = coach()
         send(dispatcher, tracker, marc.line("restart").then(marc.greet(SessionState())))
         return [Restarted()]

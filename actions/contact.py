@@ -24,9 +24,13 @@ from bot.contact import (
     FIELD_LABELS,
     FIELDS,
     FIX_SLOT,
+    NOTICE_RECAP,
+    NOTICE_SHOWN,
+    NOTICE_SLOT,
     REQUIRED_SLOTS,
     filled,
     form_ttl_seconds,
+    has_personal_data,
     is_expired,
     read_contact_turn,
     recap_lines,
@@ -52,11 +56,12 @@ def lead_service() -> LeadService:
 def contact_slots(tracker: Tracker) -> Dict[str, Optional[str]]:
     slots = {slot: tracker.get_slot(slot) for slot in REQUIRED_SLOTS}
     slots[FIX_SLOT] = tracker.get_slot(FIX_SLOT)
+    slots[NOTICE_SLOT] = tracker.get_slot(NOTICE_SLOT)
     return slots
 
 
 def _clear_contact_slots() -> List[Dict[str, Any]]:
-    return [SlotSet(slot, None) for slot in REQUIRED_SLOTS] + [SlotSet(FIX_SLOT, None)]
+    return [SlotSet(slot, None) for slot in (*REQUIRED_SLOTS, FIX_SLOT, NOTICE_SLOT)]
 
 
 def _form_started_at(tracker: Tracker) -> Optional[float]:
@@ -148,10 +153,17 @@ class AskConsent(Action):
             return []
         notice = get_notice()
         intro, titles = questions["summary"]
-        summary = "\n".join([intro, *recap_lines(slots, idle_seconds(tracker))])
+        recap = "\n".join([intro, *recap_lines(slots, idle_seconds(tracker))])
         buttons = tuple(Button(t, t) for t in titles)
-        send(dispatcher, tracker, Reply((summary, notice.text, notice.question), buttons))
-        return []
+        shown = slots.get(NOTICE_SLOT)
+        if shown == NOTICE_SHOWN:
+            messages = (notice.question,)  # the notice was read: one line and the buttons
+        elif shown == NOTICE_RECAP:
+            messages = (recap, notice.question)  # a field was corrected: the new recap
+        else:
+            messages = (recap, notice.text, notice.question)
+        send(dispatcher, tracker, Reply(messages, buttons))
+        return [SlotSet(NOTICE_SLOT, NOTICE_SHOWN)]
 
 
 ASK_ACTIONS = {
@@ -161,28 +173,40 @@ ASK_ACTIONS = {
 
 
 class ActionStartContact(Action):
-    """Before the form: say what happens; a second request starts the form afresh (the lead
-    of this conversation is then updated, never duplicated)."""
+    """Before the form: say what happens. A visitor who paused the form finds it where it was
+    (until it expires); after a lead, a new request starts afresh (that lead is then updated,
+    never duplicated)."""
 
     def name(self) -> Text:
         return "action_start_contact"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        slots = contact_slots(tracker)
+        paused = has_personal_data(slots) and slots.get(slot_for("consent")) != "yes"
+        if paused and not is_expired(slots, idle_seconds(tracker), form_ttl_seconds()):
+            send(dispatcher, tracker, coach().line("contact_resumed"))
+            return [SlotSet(FIX_SLOT, None)]
         send(dispatcher, tracker, coach().line("contact_intro"))
         return _clear_contact_slots()
 
 
 class ActionPauseContact(Action):
-    """"Stop" mid-form: leave it and forget what was typed (no consent was given)."""
+    """"Stop" mid-form: leave it, and keep what was typed until the form expires
+    (CONTACT_FORM_TTL_MINUTES) so that « reprendre » continues where it was; « Tout effacer »
+    (a restart) forgets it at once. No consent was given: nothing reaches the leads."""
 
     def name(self) -> Text:
         return "action_pause_contact"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        await forget_personal_data(tracker)
-        line = "goodbye" if latest_intent(tracker) == "goodbye" else "contact_cancelled"
-        send(dispatcher, tracker, coach().line(line, ("coaching", "question")))
-        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)] + _clear_contact_slots()
+        if has_personal_data(contact_slots(tracker)):
+            minutes = round(form_ttl_seconds() / 60)
+            reply = coach().line("contact_paused", ("resume_contact", "forget"))
+            reply = Reply(tuple(m.replace("{minutes}", str(minutes)) for m in reply.messages), reply.buttons)
+            send(dispatcher, tracker, reply)
+        else:
+            send(dispatcher, tracker, coach().line("contact_cancelled", ("coaching", "question")))
+        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
 
 
 class ActionSubmitLead(Action):

@@ -27,6 +27,7 @@ from bot.diagnostic.dialogue import (
     is_complete,
     is_started,
     key_for,
+    own_words,
     prompt_for,
     read_turn,
     slot_for,
@@ -37,6 +38,7 @@ from bot.replies import Button, Reply
 FORM = "diagnostic_form"
 REQUESTED_SLOT = "requested_slot"
 RESULT_SLOT = "diag_result"
+WORDS_SLOT = "diag_words"
 
 # Load spaCy and compile the answer cues while the server starts, not on a visitor's first answer.
 threading.Thread(target=warm_up, name="answers-warm-up", daemon=True).start()
@@ -62,7 +64,11 @@ class ValidateDiagnosticForm(FormValidationAction):
             tracker.get_slot(REPHRASED_SLOT) == key,
         )
         if turn.kind == ANSWER:
-            return [SlotSet(slot_for(key), turn.value), SlotSet(REPHRASED_SLOT, None)]
+            events = [SlotSet(slot_for(key), turn.value), SlotSet(REPHRASED_SLOT, None)]
+            words = own_words(key, latest_text(tracker))
+            if words:  # kept with the answer: the consultant reads « oui — "…" »
+                events.append(SlotSet(WORDS_SLOT, {**(tracker.get_slot(WORDS_SLOT) or {}), key: words}))
+            return events
         if turn.kind == REPHRASE:
             return [SlotSet(REPHRASED_SLOT, key)]
         return []  # not an answer: the form is rejected and the rules answer the visitor
@@ -105,7 +111,7 @@ class ActionStartDiagnostic(Action):
         marc = coach()
         if is_complete(slots):
             send(dispatcher, tracker, marc.line("diagnostic_again"))
-            return [SlotSet(slot, None) for slot in REQUIRED_SLOTS] + [SlotSet(REPHRASED_SLOT, None)]
+            return [SlotSet(slot, None) for slot in REQUIRED_SLOTS] + [SlotSet(REPHRASED_SLOT, None), SlotSet(WORDS_SLOT, None)]
         if is_started(slots):
             send(dispatcher, tracker, marc.line("diagnostic_resume"))
         else:
@@ -159,4 +165,7 @@ class ActionDiagnosticVerdict(Action):
         verdict, *rest = result.messages
         send(dispatcher, tracker, Reply((verdict,), custom=result.to_payload()))  # the widget draws the table here
         send(dispatcher, tracker, Reply(tuple(rest)).then(marc.line("diagnostic_offer", ("contact", "no_thanks", "question"))))
-        return [SlotSet(RESULT_SLOT, result.to_dict())]
+        snapshot = result.to_dict()
+        words = tracker.get_slot(WORDS_SLOT) or {}
+        snapshot["words"] = {k: v for k, v in words.items() if k in QUESTION_KEYS}
+        return [SlotSet(RESULT_SLOT, snapshot)]

@@ -24,9 +24,12 @@ How an answer is read, in order:
    ("oui, on n'a jamais eu de contrat" → no), else the leading "oui"/"non"
    ("oui, on n'a jamais eu de souci" → yes), else partly.
 
-Hedged negatives read as "partly": "pas vraiment", "pas tout à fait", "pas
-toujours" say something is there but not fully. Plain "not yet" ("pas encore",
-"toujours pas", "pas pour l'instant") reads as "no": it is not there today.
+Hedged negatives read as "partly": "pas tout à fait", "pas toujours" say something
+is there but not fully; "pas vraiment" is French for a polite no, read as "no". Plain
+"not yet" ("pas encore", "toujours pas", "pas pour l'instant"), a wish ("il faudrait",
+"on devrait") and "on verra" read as "no": it is not there today. Work in progress
+("en train de", "on commence", "un début") and comparisons ("moins motivé que moi")
+read as "partly", and so does a "oui" followed by a reservation ("oui, sauf sur les prix").
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ oui | ouais | ouaip | yes | yep | yeah | ok | okay | oki | d'accord | bien sûr 
 certainement | effectivement | clairement | naturellement | sûrement | forcément | assurément |
 sans doute | sans aucun doute | sans hésiter | sans problème | sans souci | pas de souci |
 pas de problème | aucun problème | aucun souci | c'est sûr | c'est certain | of course | affirmatif |
-parfaitement | à fond | à 100 % | cent pour cent | plutôt oui | je pense que oui | je crois que oui |
+parfaitement | à fond | à 100 % | cent pour cent | plutôt oui | nickel | impec | impeccable | au top |
+grave | trop bien | ça va | sans problème aucun | je pense que oui | je crois que oui |
 bien sûr que oui | évidemment que oui | volontiers | tout à fait oui | certes
 """
 _YES_CONTENT = """
@@ -71,22 +75,32 @@ non | nan | nope | no | pas du tout | du tout | absolument pas | certainement pa
 bien sûr que non | évidemment que non | sûrement pas | aucunement | nullement | que dalle | nada | niet |
 loin de là | je ne pense pas | je ne crois pas | je pense que non | je crois que non | que non |
 non plus | rien du tout | pas le cas | vraiment pas | pas franchement | pas trop | pas tellement |
-pas beaucoup | pas encore | toujours pas | pas pour l'instant | pas pour le moment | plutôt non | plutôt pas
+pas beaucoup | pas encore | toujours pas | pas pour l'instant | pas pour le moment | plutôt non | plutôt pas |
+pas vraiment | pas réellement | il faudrait | faudrait | on devrait | il faut qu'on | ce serait bien | on verra |
+on verra bien | pas défini | pas clair
 """
 _PARTLY = """
-en partie | partiellement | à moitié | plus ou moins | un peu | un petit peu | pas vraiment |
+en partie | partiellement | à moitié | plus ou moins | un peu | un petit peu | globalement | dans l'ensemble |
+de moins en moins | moins que | pas encore tout | pas encore complètement |
 pas tout à fait | pas complètement | pas totalement | pas entièrement | pas toujours | pas tout le temps |
 ça dépend | cela dépend | parfois | des fois | de temps en temps | moyennement | bof | mouais | mitigé |
 à peu près | presque | quasiment | en gros | dans les grandes lignes | oui et non | ni oui ni non |
-pourquoi pas | pas évident | sur certains points | en cours | on y travaille | ça commence | pas assez |
+pourquoi pas | pas évident | sur certains points | pas assez |
 peut mieux faire | pas à 100 % | plutôt moyen
+"""
+# Work in progress: "partly", unless the answer opens with a "non" ("pas encore, on en est
+# au tout début" is a no).
+_PROGRESS = """
+en train de | on commence | ça démarre | tout juste | un début | au début | petit à petit | en cours |
+on y travaille | ça commence
 """
 _UNKNOWN = """
 je ne sais pas | je sais pas | sais pas | je ne sais plus | je sais plus | aucune idée | pas d'idée |
 pas la moindre idée | je n'en sais rien | j'en sais rien | je ne suis pas sûr | pas sûr | pas certain |
 difficile à dire | dur à dire | bonne question | peut-être | je me demande | va savoir | qui sait |
-on verra | je ne saurais dire | je ne saurais pas dire | je ne vois pas | no idea | idk | j'hésite |
-ça reste à voir | on ne sait pas | pas sûr du tout | pas d'avis | sans avis | je ne peux pas dire | je n'ai pas la réponse
+je ne saurais dire | je ne saurais pas dire | je ne vois pas | no idea | idk | j'hésite |
+ça reste à voir | on ne sait pas | faut que je demande | je dois demander | il faut que je vérifie |
+je demanderai | à vérifier | pas sûr du tout | pas d'avis | sans avis | je ne peux pas dire | je n'ai pas la réponse
 """
 # Whole answers that are too ambiguous as parts of a sentence ("des moyens", "si on…").
 _WHOLE_ANSWERS = {
@@ -128,7 +142,7 @@ _SMS_RE = re.compile(
 )
 # "c" alone is "c'est" ("c koi"), unless the visitor already wrote "c est".
 _C_RE = re.compile(r"(?<![\w'-])c(?![\w'-])(?!\s*(?:est|etait|était)\b)", re.IGNORECASE)
-_REPEATS = re.compile(r"([^\W\d_])\1{2,}")  # "ouiiii", "nonnn"
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}|([iuoa])\2+(?=\b)")  # "ouiiii", "nonnn", "ouii"
 _CLAUSE_PUNCT = frozenset(",;.!?:…()[]/\n")
 
 
@@ -155,7 +169,7 @@ _pipe_lock = threading.Lock()
 
 
 def _expand(text: str) -> str:
-    text = _REPEATS.sub(r"\1", normalise(text))
+    text = _REPEATS.sub(lambda m: m.group(1) or m.group(2), normalise(text))
     text = _SMS_RE.sub(lambda m: _SMS[m.group(1).lower()] if m.group(1).lower() in _SMS else m.group(1), text)
     return _C_RE.sub("c'est", text)
 
@@ -310,7 +324,8 @@ class _Reader:
 
     def __init__(self, questionnaire: Questionnaire):
         _learn_cues(
-            [p for block in (_YES_PARTICLES, _YES_CONTENT, _NO_PARTICLES, _PARTLY, _UNKNOWN) for p in _phrases(block)]
+            [p for block in (_YES_PARTICLES, _YES_CONTENT, _NO_PARTICLES, _PARTLY, _PROGRESS, _UNKNOWN)
+             for p in _phrases(block)]
             + [p for question in questionnaire.questions for phrases in question.cues.values() for p in phrases]
         )
         self.general = (
@@ -318,6 +333,7 @@ class _Reader:
             + _make_cues(_phrases(_YES_CONTENT), "yes", 1, "content")
             + _make_cues(_phrases(_NO_PARTICLES), "no", 1, "particle")
             + _make_cues(_phrases(_PARTLY), "partly", 1, "particle")
+            + _make_cues(_phrases(_PROGRESS), "partly", 1, "progress")
             + _make_cues(_phrases(_UNKNOWN), "unknown", 1, "particle")
         )
         self.by_question = {
@@ -447,7 +463,7 @@ def _read_answer(
     quick = reader.quick[question_key or "autonomy"]  # all yes/no questions share the buttons
     if bare in quick:
         return quick[bare], True, True  # type: ignore[return-value]
-    whole = _REPEATS.sub(r"\1", bare)
+    whole = _REPEATS.sub(lambda m: m.group(1) or m.group(2), bare)
     if whole in _WHOLE_ANSWERS:
         meaningful = whole not in _FILLER_ANSWERS
         return _WHOLE_ANSWERS[whole], meaningful, meaningful  # type: ignore[return-value]
@@ -485,10 +501,17 @@ def _weigh(analysis: _Analysis, matches: list[_Match]) -> str:
 
     if not evidence:
         return "unknown"
+    if "partly" in evidence and _leading_particle(analysis, matches) == "no" and all(
+        m.cue.source == 0 or m.cue.role == "progress" for m in matches if m.cue.answer == "partly"
+    ):
+        return "no"  # "non, on se parle quand il y a un souci": the facts say how little there is
     if "partly" in evidence:
         return "partly"
     if "unknown" in evidence:
         return "unknown"  # "je ne sais pas si on a un contrat": honest doubt beats a stray cue
+    if set(evidence) == {"yes"} and analysis.contrast and _leading_particle(analysis, matches) == "yes" \
+            and _reservation_after_contrast(analysis):
+        return "partly"  # "oui, sauf sur les prix", "oui mais il reste des zones grises"
     if "yes" in evidence and "no" in evidence:
         if analysis.contrast:
             return "partly"  # "oui mais c'est lui qui décide de tout"
@@ -496,6 +519,12 @@ def _weigh(analysis: _Analysis, matches: list[_Match]) -> str:
             return specific.pop()  # "oui, on n'a jamais eu de contrat": the facts beat the particle
         return _leading_particle(analysis, matches) or "partly"
     return evidence[0]
+
+
+def _reservation_after_contrast(analysis: _Analysis) -> bool:
+    """A "mais"/"sauf" followed by something of substance: a reservation, not "oui mais bon"."""
+    later = [w for w in analysis.words if w.clause > analysis.words[0].clause and w.surface not in _FILLERS]
+    return len(later) >= 2
 
 
 def _leading_particle(analysis: _Analysis, matches: list[_Match]) -> str | None:
@@ -525,6 +554,9 @@ def _read_relationship(text: str, questionnaire: Questionnaire | None) -> tuple[
         word.clause for index, word in enumerate(analysis.words)
         if index not in matched and _is_negator(word, analysis)
     }
+    # "aucune idée, c'est mon associé qui gère": doubt said first is the answer.
+    if matches and matches[0].cue.answer in ("unknown", "unclear"):
+        return "unclear", True
     # "ce n'est pas un client, c'est un partenaire": the negated clause does not count.
     found = {m.cue.answer for m in matches if m.clause not in negated}
     kinds = found - {"unclear", "unknown"}
@@ -575,6 +607,11 @@ def looks_like_question(text: str) -> bool:
         words = re.findall(r"\w+", folded)
         return not (len(words) <= 3 and _is_bare_answer(text))
     return False
+
+
+def opens_with_answer(text: str) -> bool:
+    """« Oui, pourquoi ? », « non, c'est grave ? »: an answer comes first, then a question."""
+    return bool(re.match(r"\W*(?:oui|ouais|non|nan|pas du tout|en partie|bien sur|si)\b", fold(_expand(text))))
 
 
 def _is_bare_answer(text: str) -> bool:

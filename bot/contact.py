@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 from bot.answers import looks_like_question, parse_answer
-from bot.leads.validation import format_phone, validate_email, validate_phone
+from bot.callback import mentions_moment
+from bot.contact_extract import Extracted, extract, looks_like_name
+from bot.forms import says_stop
+from bot.leads.validation import EMAIL_EXAMPLE, PHONE_EXAMPLE, format_phone
 from bot.nlp import fold, normalise
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,10 @@ REQUIRED_SLOTS = tuple(f"{SLOT_PREFIX}{f}" for f in FIELDS)
 # Remembers that the visitor asked to correct a field and must now say which one.
 FIX_SLOT = "contact_fix"
 CHOOSING = "choose"
+# The consent notice is shown once in full; then "recap" (after a correction: the recap and
+# the question) or "shown" (the question alone, one line with its buttons).
+NOTICE_SLOT = "contact_notice"
+NOTICE_RECAP, NOTICE_SHOWN = "recap", "shown"
 # Stored for an optional field the visitor chose to skip.
 SKIPPED = "-"
 
@@ -42,10 +49,14 @@ NAME_MAX = 100
 COMPANY_MAX = 120
 FREE_TEXT_MAX = 300
 
-STEERING_INTENTS = frozenset({
-    "stop_session", "restart", "goodbye", "why_asked", "start_coaching", "start_diagnostic",
-    "bot_challenge", "ask_marc_deal", "want_to_ask",
-})
+# While a form waits, a message is read first as an answer to the question on screen; it
+# leaves the form only when it is clearly something else. Intents that say so, when the
+# message gives no value for the field asked:
+LEAVING_INTENTS = frozenset({"stop_session", "restart", "start_coaching", "start_diagnostic"})
+QUESTION_INTENTS = frozenset({"why_asked", "bot_challenge", "ask_marc_deal", "want_to_ask"})
+# Fields whose free text may itself sound like a question (« comment mutualiser nos achats »):
+# they leave only on a real question mark or a leaving intent.
+FREE_TEXT_FIELDS = frozenset({"callback", "need"})
 
 # What the visitor may call each field when asking to correct it (folded, no accents).
 FIELD_WORDS = {
@@ -66,7 +77,17 @@ _SKIP = re.compile(
     r"|je prefere (?:pas|ne pas|le telephone|l'e-?mail|par mail|par telephone)|passer|passe|sans|rien|pas maintenant"
     r"|peu importe|n'importe quand|quand vous voulez|indifferent|pas de preference|-)\b"
 )
-_CORRECT = re.compile(r"\b(?:corrig|modifi|chang|rectifi|erreur|tromp)")
+# A skip said inside a sentence: « j'ai pas de mail pro », « je préfère ne pas le donner ».
+_SKIP_INSIDE = {
+    "email": re.compile(r"\b(?:pas|plus|jamais) (?:de |d')\s*(?:l')?(?:adresse )?(?:e-?mail|mail|courriel|adresse)s?\b|\bsans (?:e-?)?mail\b"
+                        r"|\bqu'on m'appelle\b|\bappelez[- ]moi\b|\bpar telephone\b|\b(?:n'utilise|ne lis|lis) (?:pas|jamais)\b.*\bmails?\b"),
+    "phone": re.compile(r"\b(?:pas|plus) de (?:telephone|tel|numero|portable)\b|\b(?:le )?(?:mail|e-?mail) (?:suffi|ira|c'est bien)"
+                        r"|\bprefere(?:rais)? (?:ne pas|pas) (?:le |la |vous le )?(?:donner|communiquer)"
+                        r"|\b(?:ne )?(?:donne|communique) pas (?:mon |le )?(?:numero|tel|telephone|portable)\b|\becrivez[- ]moi\b|\bpar (?:e-?)?mail\b"),
+    "need": re.compile(r"\b(?:je passe|passons|on en parlera|je prefere en parler|je vous expliquerai)\b"),
+    "callback": re.compile(r"\b(?:quand (?:vous|tu) (?:voulez|veux|pouvez)|n'importe quand|peu importe|pas de preference|comme vous voulez)\b"),
+}
+_CORRECT = re.compile(r"\b(?:corrig|modifi|chang|rectifi|erreur|tromp|mal (?:ecrit|orthographi|tape)|faute|coquille|pas (?:le )?bon|faux|fausse|inverse)")
 
 
 @dataclass(frozen=True)
@@ -85,12 +106,24 @@ def slot_for(name: str) -> str:
     return f"{SLOT_PREFIX}{name}"
 
 
-def _is_skip(text: str) -> bool:
-    return bool(_SKIP.match(fold(text)))
-
-
 def _short_text(text: str, limit: int) -> str:
     return normalise(text)[:limit].strip()
+
+
+def _is_skip(text: str, field_name: Optional[str] = None) -> bool:
+    folded = fold(text)
+    inside = _SKIP_INSIDE.get(field_name or "")
+    return bool(_SKIP.match(folded) or (inside is not None and inside.search(folded)))
+
+
+def leaves_form(field_name: str, text: str, intent: Optional[str]) -> bool:
+    """True when the message is clearly not an answer: a command, or a real question."""
+    intent = intent or ""
+    if intent in LEAVING_INTENTS or says_stop(text):
+        return True
+    if field_name in FREE_TEXT_FIELDS:
+        return "?" in text and (intent in QUESTION_INTENTS or intent.startswith("ask_") or looks_like_question(text))
+    return intent in QUESTION_INTENTS or looks_like_question(text)
 
 
 def read_contact_turn(
@@ -98,62 +131,87 @@ def read_contact_turn(
     quick_replies: tuple[str, ...] = (),
 ) -> ContactTurn:
     """What the visitor's message means for the field being asked. A button offered with the
-    question (`quick_replies`) is always an answer, whatever the NLU made of its title."""
+    question (`quick_replies`) is always an answer, whatever the NLU made of its title; any
+    other message is read first as an answer (with every other detail it gives), and leaves
+    the form only when it gives nothing for the field and is clearly something else."""
     text = normalise(text)
     reader = _READERS[field_name]
     if fold(text) in {fold(normalise(title)) for title in quick_replies}:
-        return reader(text, slots)
-    if (intent or "") in STEERING_INTENTS:
+        return reader(text, slots, Extracted())
+    found = extract(text, field_name)
+    if field_name == "consent" and (_CORRECT.search(fold(text)) or slots.get(FIX_SLOT) == CHOOSING):
+        return reader(text, slots, found)
+    if field_name not in found.values and not _is_skip(text, field_name) and leaves_form(field_name, text, intent):
         return NOT_AN_ANSWER
-    if (intent or "").startswith("ask_") and looks_like_question(text):
-        return NOT_AN_ANSWER
-    return reader(text, slots)
+    turn = reader(text, slots, found)
+    # Other details given in passing fill their (empty) fields: the form will not ask them.
+    extra = {
+        slot_for(name): value for name, value in found.values.items()
+        if name != field_name and slots.get(slot_for(name)) is None and slot_for(name) not in turn.slots
+    }
+    if extra:
+        return ContactTurn({**turn.slots, **extra}, turn.error, turn.is_answer)
+    return turn
 
 
-def _read_name(text: str, slots) -> ContactTurn:
-    name = _short_text(text, NAME_MAX)
-    if not re.search(r"[^\W\d_]", name) or len(name) < 2:
+def _read_name(text: str, slots, found: Extracted) -> ContactTurn:
+    name = found.values.get("name")
+    if name is None and not found.values:
+        bare = _short_text(text, NAME_MAX)
+        name = bare if len(bare) >= 2 and looks_like_name(bare) else None
+    if not name:
         return ContactTurn(error="Je n'ai pas bien saisi votre nom : pouvez-vous me l'écrire, par exemple « Arnaud Martin » ?")
-    return ContactTurn({slot_for("name"): name})
+    return ContactTurn({slot_for("name"): name[:NAME_MAX]})
 
 
-def _read_company(text: str, slots) -> ContactTurn:
-    company = _short_text(text, COMPANY_MAX)
-    if not re.search(r"\w", company):
-        return ContactTurn(error="Quel est le nom de votre entreprise ?")
-    return ContactTurn({slot_for("company"): company})
+def _read_company(text: str, slots, found: Extracted) -> ContactTurn:
+    company = found.values.get("company")
+    if company is None and not found.values:
+        bare = _short_text(text, COMPANY_MAX)
+        company = bare if re.search(r"\w", bare) and len(bare.split()) <= 6 else None
+    if not company:
+        return ContactTurn(error="Je n'ai pas saisi le nom de votre entreprise : pouvez-vous me l'écrire seul, par exemple « Martin Conseil » ?")
+    return ContactTurn({slot_for("company"): company[:COMPANY_MAX]})
 
 
-def _read_email(text: str, slots) -> ContactTurn:
-    if _is_skip(text):
+def _read_email(text: str, slots, found: Extracted) -> ContactTurn:
+    if "email" in found.values:
+        return ContactTurn({slot_for("email"): found.values["email"]})
+    if _is_skip(text, "email"):
         return ContactTurn({slot_for("email"): SKIPPED})
-    result = validate_email(text)
-    if not result.ok:
-        return ContactTurn(error=f"{result.error} Si vous préférez être appelé, répondez « pas d'e-mail ».")
-    return ContactTurn({slot_for("email"): result.value})
+    if "email" in found.errors:
+        return ContactTurn(error=found.errors["email"])
+    if "phone" in found.values:  # a number instead of an address: they prefer to be called
+        return ContactTurn({slot_for("email"): SKIPPED})
+    return ContactTurn(error=f"Je ne vois pas d'adresse e-mail dans votre message : elle ressemble à {EMAIL_EXAMPLE}.")
 
 
-def _read_phone(text: str, slots) -> ContactTurn:
-    has_email = (slots.get(slot_for("email")) or SKIPPED) != SKIPPED
-    if _is_skip(text):
+def _read_phone(text: str, slots, found: Extracted) -> ContactTurn:
+    has_email = (slots.get(slot_for("email")) or SKIPPED) != SKIPPED or "email" in found.values
+    if "phone" in found.values:
+        return ContactTurn({slot_for("phone"): found.values["phone"]})
+    if _is_skip(text, "phone"):
         if not has_email:
             return ContactTurn(error="Il me faut au moins un moyen de vous joindre : sans e-mail, j'ai besoin de votre numéro de téléphone.")
         # No phone: no call back time to ask for either.
         return ContactTurn({slot_for("phone"): SKIPPED, slot_for("callback"): SKIPPED})
-    result = validate_phone(text)
-    if not result.ok:
-        return ContactTurn(error=result.error)
-    return ContactTurn({slot_for("phone"): result.value})
+    if "phone" in found.errors:
+        return ContactTurn(error=found.errors["phone"])
+    if mentions_moment(text) and slots.get(slot_for("callback")) is None:
+        # « l'après-midi » typed one question early: kept for the callback, the number still asked.
+        return ContactTurn({slot_for("callback"): _short_text(text, FREE_TEXT_MAX)},
+                           error="C'est noté pour le moment du rappel. Il me manque votre numéro de téléphone.")
+    return ContactTurn(error=f"Je ne trouve pas de numéro de téléphone dans votre message : par exemple {PHONE_EXAMPLE}.")
 
 
-def _read_callback(text: str, slots) -> ContactTurn:
-    if _is_skip(text):
+def _read_callback(text: str, slots, found: Extracted) -> ContactTurn:
+    if _is_skip(text, "callback"):
         return ContactTurn({slot_for("callback"): SKIPPED})
     return ContactTurn({slot_for("callback"): _short_text(text, FREE_TEXT_MAX)})
 
 
-def _read_need(text: str, slots) -> ContactTurn:
-    if _is_skip(text):
+def _read_need(text: str, slots, found: Extracted) -> ContactTurn:
+    if _is_skip(text, "need"):
         return ContactTurn({slot_for("need"): SKIPPED})
     return ContactTurn({slot_for("need"): _short_text(text, FREE_TEXT_MAX)})
 
@@ -161,30 +219,46 @@ def _read_need(text: str, slots) -> ContactTurn:
 def field_named(text: str) -> Optional[str]:
     """"l'e-mail", "mon numéro", "Entreprise" → the field the visitor wants to correct."""
     folded = fold(text)
-    for name, words in FIELD_WORDS.items():
+    # The name last: « le nom de la société » names the company.
+    for name, words in sorted(FIELD_WORDS.items(), key=lambda item: item[0] == "name"):
         if fold(FIELD_LABELS[name]) == folded.strip() or any(re.search(rf"\b{re.escape(w)}", folded) for w in words):
             return name
     return None
 
 
-def _read_consent(text: str, slots) -> ContactTurn:
+def _read_consent(text: str, slots, found: Extracted) -> ContactTurn:
     if slots.get(FIX_SLOT) == CHOOSING:
         name = field_named(text)
         if name is None:
             return ContactTurn(error="Quelle information voulez-vous corriger : le nom, l'entreprise, l'e-mail, le téléphone, le créneau ou le besoin ?")
-        emptied = {slot_for(name): None, FIX_SLOT: None}
-        if name == "phone":
-            emptied[slot_for("callback")] = None
-        return ContactTurn(emptied)
+        # Only the field corrected is asked again: the others keep their values.
+        return ContactTurn({slot_for(name): None, FIX_SLOT: None, NOTICE_SLOT: NOTICE_RECAP})
     if _CORRECT.search(fold(text)):
+        # « le numéro est faux, c'est 06 12 34 56 79 »: the new value replaces the old one at
+        # once; otherwise Marc asks which field to correct.
+        changed = {slot_for(f): v for f, v in found.values.items()
+                   if f in ("email", "phone") and v != slots.get(slot_for(f))}
+        named = field_named(text)
+        if changed and (named is None or slot_for(named) in changed):
+            return ContactTurn({**changed, NOTICE_SLOT: NOTICE_RECAP})
+        if named is not None:
+            return ContactTurn({slot_for(named): None, FIX_SLOT: None, NOTICE_SLOT: NOTICE_RECAP})
         return ContactTurn({FIX_SLOT: CHOOSING})
+    folded = fold(text)
+    if _REFUSAL.search(folded):
+        return ContactTurn({slot_for("consent"): "no"})
     answer = parse_answer(text)
-    if answer == "yes":
+    conditional_yes = answer == "partly" and re.match(r"(?:oui|ouais|ok|d'accord)\b", folded)
+    if answer == "yes" or conditional_yes or (answer != "no" and _ACCEPTANCE.search(folded)):
         return ContactTurn({slot_for("consent"): "yes"})
     if answer == "no":
         return ContactTurn({slot_for("consent"): "no"})
-    return ContactTurn(error="J'ai besoin d'un oui ou d'un non clair : acceptez-vous que Sales In Progress garde ces informations pour vous recontacter ?")
+    return ContactTurn(error="Pardon, il me faut un oui ou un non clair.")
 
+
+# Consent said in other words: « allez-y », « ça marche », « hors de question ».
+_ACCEPTANCE = re.compile(r"^(?:vas[- ]y|allez[- ]y|go|ca marche|ca me va|c'est bon|ok pour moi|banco|volontiers|avec plaisir|j'accepte|accepte)\b|\bj'accepte\b|\bje suis d'accord\b")
+_REFUSAL = re.compile(r"\b(?:hors de question|surtout pas|certainement pas|pas question|je refuse|refuse)\b|^(?:non|nan|niet)\b")
 
 _READERS = {
     "name": _read_name, "company": _read_company, "email": _read_email, "phone": _read_phone,

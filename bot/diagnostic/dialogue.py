@@ -10,20 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from bot.answers import looks_like_question, parse_answer, parse_relationship, understood
+from bot.answers import looks_like_question, opens_with_answer, parse_answer, parse_relationship, understood
 from bot.diagnostic.keys import QUESTION_KEYS
 from bot.diagnostic.loader import Question, Questionnaire, load_questionnaire
+from bot.forms import says_restart, says_stop
 from bot.nlp import fold, normalise
 
 SLOT_PREFIX = "diag_"
 # The slot that remembers which question was already asked a second time.
 REPHRASED_SLOT = "diag_rephrased"
 
-# Intents that steer the conversation and are never an answer (rules handle them).
-STEERING_INTENTS = frozenset({
-    "stop_session", "restart", "goodbye", "why_asked", "want_to_ask", "request_contact",
-    "start_coaching", "start_diagnostic", "bot_challenge", "ask_marc_deal",
-})
+# While the form waits, a message is read first as an answer to the question on screen.
+# These intents leave the form, but only when the message answers nothing: « on commence
+# tout juste à mutualiser » is an answer, whatever the NLU made of « on commence ».
+LEAVING_INTENTS = frozenset({"stop_session", "restart", "start_coaching", "start_diagnostic", "request_contact"})
+# Questions to Marc, answered by the rules before the form asks again.
+QUESTION_INTENTS = frozenset({"why_asked", "want_to_ask", "bot_challenge", "ask_marc_deal"})
 QUESTION_INTENT_PREFIX = "ask_"
 
 ANSWER = "answer"
@@ -51,24 +53,34 @@ class Turn:
 
 
 def read_turn(key: str, text: str, intent: Optional[str], already_rephrased: bool) -> Turn:
-    """What the visitor's message means for question `key`."""
+    """What the visitor's message means for question `key`: an answer first; a command or a
+    question to Marc only when it answers nothing."""
     quick = _quick_reply_value(key, text)
     if quick is not None:
         return Turn(ANSWER, quick)     # a button of this question, whatever the NLU made of it
     intent = intent or ""
-    if intent in STEERING_INTENTS:
+    answered = understood(text, key)
+    if says_stop(text) or says_restart(text) or (intent in LEAVING_INTENTS and not answered):
         return Turn(NOT_AN_ANSWER)
-    if intent.startswith(QUESTION_INTENT_PREFIX) and (looks_like_question(text) or not understood(text, key)):
-        return Turn(NOT_AN_ANSWER)       # "c'est quoi un pilier ?": answer it, then ask again
-    if looks_like_question(text) and not understood(text, key):
-        return Turn(NOT_AN_ANSWER)
-    value = parse_relationship(text) if key == "relationship" else parse_answer(text, key)
-    if understood(text, key):
+    asking = looks_like_question(text)
+    if asking and "?" in text and not opens_with_answer(text):
+        return Turn(NOT_AN_ANSWER)     # "ça veut dire quoi, des obligations ?": a question first
+    if not answered and (asking or intent in QUESTION_INTENTS or intent.startswith(QUESTION_INTENT_PREFIX)):
+        return Turn(NOT_AN_ANSWER)     # "c'est quoi un pilier ?": answer it, then ask again
+    if answered:
+        value = parse_relationship(text) if key == "relationship" else parse_answer(text, key)
         return Turn(ANSWER, value)
     # Not understood: ask once more, differently; then record that we do not know.
     if already_rephrased:
         return Turn(ANSWER, "unclear" if key == "relationship" else "unknown")
     return Turn(REPHRASE)
+
+
+def own_words(key: str, text: str, limit: int = 200) -> Optional[str]:
+    """The visitor's words for an answer, kept with it for the consultant (None for a button)."""
+    if _quick_reply_value(key, text) is not None:
+        return None
+    return " ".join(normalise(text).split())[:limit] or None
 
 
 def _quick_reply_value(key: str, text: str) -> Optional[str]:

@@ -24,7 +24,8 @@ REQUIRED_LINES = (
     "greet", "greet_again", "want_to_ask", "thanks", "bot_challenge", "marc_deal", "out_of_scope",
     "clarify", "clarify_generic", "why_asked_idle", "why_contact", "stop", "stop_idle", "goodbye", "restart", "deny_in_session",
     "deny_idle", "nothing_to_resume", "diagnostic_intro", "diagnostic_resume", "diagnostic_again",
-    "diagnostic_paused", "diagnostic_offer", "contact_intro", "contact_cancelled", "contact_done", "contact_expired", "contact_failed", "session_already_done", "too_long", "empty", "action_error",
+    "diagnostic_paused", "diagnostic_offer", "contact_intro", "contact_cancelled", "contact_done", "contact_expired", "contact_paused", "contact_resumed",
+    "form_aside_goodbye", "form_aside_thanks", "form_aside_question", "form_aside_unclear", "contact_failed", "session_already_done", "too_long", "empty", "action_error",
 )
 CONTACT_QUESTIONS = ("name", "company", "email", "phone", "phone_optional", "callback", "need", "summary", "which_field")
 REQUIRED_BUTTONS = ("coaching", "diagnostic", "question", "continue", "resume", "stop", "contact", "restart")

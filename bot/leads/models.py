@@ -92,7 +92,9 @@ class Lead(Base):
     # Lower-cased normalised e-mail, as typed by the visitor: unverified, hence not unique.
     email = sa.Column(sa.String(320), nullable=True, index=True)
     phone = sa.Column(sa.String(32), nullable=True)  # E.164
-    callback_time = sa.Column(sa.String(200), nullable=True)
+    callback_time = sa.Column(sa.String(200), nullable=True)  # the visitor's words
+    # The same, normalised for the consultant (bot/callback.py): « sauf lundi · 17 h – 19 h ».
+    callback_window = sa.Column(sa.String(200), nullable=True)
     need = sa.Column(sa.Text, nullable=True)
     qualification = sa.Column(sa.String(8), nullable=False, default="cold")
     score = sa.Column(sa.Integer, nullable=False, default=0)

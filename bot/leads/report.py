@@ -59,7 +59,7 @@ STATUS_LABELS = {"new": "nouveau", "contacted": "contacté", "won": "gagné", "l
 
 EXPORT_FIELDS = (
     "id", "created_at", "updated_at", "last_contact_at", "sender_id", "sender_ids",
-    "name", "company", "email", "phone", "callback_time", "need",
+    "name", "company", "email", "phone", "callback_time", "callback_window", "need",
     "consent", "consent_at", "consent_version", "consent_notice_sha256",
     "qualification", "score", "relationship", "verdict", "verdict_label", "diagnostic_score",
     "missing_criteria", "missing_pillars", "status", "possible_duplicate_of",
@@ -103,6 +103,7 @@ def lead_record(lead: Lead) -> Dict[str, Any]:
         "email": lead.email,
         "phone": lead.phone,
         "callback_time": lead.callback_time,
+        "callback_window": lead.callback_window,
         "need": lead.need,
         "consent": consent is not None,
         "consent_at": iso(consent.given_at) if consent else None,
@@ -122,7 +123,7 @@ def lead_record(lead: Lead) -> Dict[str, Any]:
     }
 
 
-def _item(key: str, label: str, answers: dict, missing: Optional[Sequence[str]]) -> dict:
+def _item(key: str, label: str, answers: dict, missing: Optional[Sequence[str]], words: Optional[dict] = None) -> dict:
     answer = answers.get(key) or "unknown"
     if missing is not None:
         present = key not in missing
@@ -135,6 +136,8 @@ def _item(key: str, label: str, answers: dict, missing: Optional[Sequence[str]])
         "answer_fr": ANSWER_LABELS.get(answer, answer),
         "present": present,
         "mark": "x" if present and answer == "yes" else ("~" if present else " "),
+        # What the visitor typed, when it was not a button: « oui — "lui est moins motivé" ».
+        "words": (words or {}).get(key),
     }
 
 
@@ -145,11 +148,12 @@ def diagnostic_view(data: Optional[dict]) -> Optional[dict]:
     answers = dict(data.get("answers") or {})
     missing_c = data.get("missing_criteria")
     missing_p = data.get("missing_pillars")
-    criteria = [_item(k, CRITERIA_LABELS[k], answers, missing_c) for k in CRITERIA]
-    pillars = [_item(k, PILLAR_LABELS[k], answers, missing_p) for k in PILLARS]
+    words = data.get("words") if isinstance(data.get("words"), dict) else {}
+    criteria = [_item(k, CRITERIA_LABELS[k], answers, missing_c, words) for k in CRITERIA]
+    pillars = [_item(k, PILLAR_LABELS[k], answers, missing_p, words) for k in PILLARS]
     for pillar in pillars:
         pillar["short"] = PILLAR_SHORT[pillar["key"]]
-    beyond = [_item(k, label, answers, None) for k, label in BEYOND_LABELS.items()]
+    beyond = [_item(k, label, answers, None, words) for k, label in BEYOND_LABELS.items()]
     relationship = data.get("relationship") or "unclear"
     advice = data.get("advice") or []
     if isinstance(advice, str):
@@ -157,6 +161,7 @@ def diagnostic_view(data: Optional[dict]) -> Optional[dict]:
     return {
         "relationship": relationship,
         "relationship_fr": RELATIONSHIP_LABELS.get(relationship, relationship),
+        "relationship_words": words.get("relationship"),
         "verdict": data.get("verdict"),
         "verdict_label": verdict_label(data.get("verdict")),
         "score": data.get("score"),

@@ -143,7 +143,7 @@ class LeadRepository:
                 .values(lead_id=target.id)
                 .execution_options(synchronize_session=False)
             )
-        for detail in ("company", "email", "phone", "callback_time", "need"):
+        for detail in ("company", "email", "phone", "callback_time", "callback_window", "need"):
             if not getattr(target, detail) and getattr(source, detail):
                 setattr(target, detail, getattr(source, detail))
         self.session.execute(

@@ -43,6 +43,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.callback import normalise_moment
 from bot.leads.consent import CONSENT_VERSION, ConsentNotice, get_notice
 from bot.leads.db import make_engine, session_factory, session_scope, upgrade_database, leads_db_url
 from bot.leads.models import LEAD_STATUSES, Lead, utcnow
@@ -255,6 +256,7 @@ class LeadService:
             lead.phone = c["phone"]
         if c["callback_time"]:
             lead.callback_time = c["callback_time"]
+            lead.callback_window = normalise_moment(c["callback_time"])
         if c["need"]:
             lead.need = c["need"]
         session.flush()
@@ -387,6 +389,8 @@ class LeadService:
                 raise LeadNotFound(lead_id)
             for key, value in clean.items():
                 setattr(lead, key, value)
+            if "callback_time" in clean:
+                lead.callback_window = normalise_moment(clean["callback_time"] or "")
             if lead.email is None and lead.phone is None:
                 raise InvalidSubmission(
                     "email", "il faut garder au moins un moyen de contact (e-mail ou téléphone)"

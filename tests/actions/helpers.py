@@ -1,6 +1,8 @@
 """Build rasa-sdk Trackers for action tests without a Rasa server."""
 from __future__ import annotations
 
+import asyncio
+import inspect
 from typing import Any, Optional
 
 from rasa_sdk import Tracker
@@ -37,6 +39,8 @@ def make_tracker(
 def run_action(action, tracker: Tracker, domain: Optional[dict] = None):
     dispatcher = CollectingDispatcher()
     result = action.run(dispatcher, tracker, domain or {})
+    if inspect.iscoroutine(result):
+        result = asyncio.run(result)
     return dispatcher.messages, result
 
 

@@ -22,7 +22,20 @@ Q = load_questionnaire()
 
 def validate(requested, text, intent="affirm", **slots):
     tracker = make_tracker(intent, text, slots={"requested_slot": requested, **slots}, active_loop="diagnostic_form")
-    return slot_events(asyncio.run(ValidateDiagnosticForm().run(None, tracker, {})))
+    slots = slot_events(asyncio.run(ValidateDiagnosticForm().run(None, tracker, {})))
+    slots.pop("diag_words", None)  # checked on its own below
+    return slots
+
+
+def test_the_visitors_own_words_are_kept_with_a_typed_answer_not_with_a_button():
+    tracker = make_tracker("affirm", "j'espère... disons que lui est moins motivé que moi",
+                           slots={"requested_slot": "diag_shared_desire", "diag_words": {"autonomy": "oui"}},
+                           active_loop="diagnostic_form")
+    slots = slot_events(asyncio.run(ValidateDiagnosticForm().run(None, tracker, {})))
+    assert slots["diag_shared_desire"] == "partly"
+    assert slots["diag_words"] == {"autonomy": "oui", "shared_desire": "j'espère... disons que lui est moins motivé que moi"}
+    clicked = make_tracker("affirm", "Oui", slots={"requested_slot": "diag_balance"}, active_loop="diagnostic_form")
+    assert "diag_words" not in slot_events(asyncio.run(ValidateDiagnosticForm().run(None, clicked, {})))
 
 
 @pytest.mark.parametrize("requested, text, intent, expected", [
@@ -43,9 +56,13 @@ def test_a_question_to_marc_is_not_taken_as_an_answer():
     assert validate("diag_contract", "c'est quoi un contrat de partenariat ?", "ask_pillars") == {}
 
 
-@pytest.mark.parametrize("intent", ["stop_session", "why_asked", "restart", "goodbye", "start_coaching"])
+@pytest.mark.parametrize("intent", ["stop_session", "why_asked", "restart", "start_coaching"])
 def test_steering_intents_leave_the_form_to_the_rules(intent):
     assert validate("diag_balance", "peu importe", intent) == {}
+
+
+def test_a_goodbye_intent_never_takes_an_answer_away():
+    assert validate("diag_piloting", "oui un point par mois, au revoir", "goodbye")["diag_piloting"] == "yes"
 
 
 def test_an_unclear_answer_is_asked_again_once_then_recorded_unknown():

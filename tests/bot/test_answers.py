@@ -35,7 +35,7 @@ ANSWER_PHRASINGS = [
     ("à moitié", None, "partly"),
     ("plus ou moins", None, "partly"),
     ("un peu", None, "partly"),
-    ("pas vraiment", None, "partly"),
+    ("pas vraiment", None, "no"),  # a polite no
     ("pas tout à fait", None, "partly"),
     ("pas toujours", None, "partly"),
     ("bof", None, "partly"),
@@ -62,7 +62,7 @@ ANSWER_PHRASINGS = [
     ("peut-être", None, "unknown"),
     ("pas sûr du tout", None, "unknown"),
     ("je n'en ai aucune idée", None, "unknown"),
-    ("on verra", None, "unknown"),
+    ("on verra", None, "no"),  # nothing decided
     ("", None, "unknown"),
     ("blabla", None, "unknown"),
     # no accents, typos, SMS style
@@ -79,13 +79,13 @@ ANSWER_PHRASINGS = [
     ("jsp", None, "unknown"),
     ("chépa", None, "unknown"),
     ("ptet", None, "unknown"),
-    ("pa vrmt", None, "partly"),
+    ("pa vrmt", None, "no"),
     ("jpense que oui", None, "yes"),
     ("j'crois pas", None, "no"),
     # contract
     ("on a signé un accord cadre", "contract", "yes"),
     ("rien d'écrit pour l'instant", "contract", "no"),
-    ("juste une poignée de main", "contract", "partly"),
+    ("juste une poignée de main", "contract", "no"),  # nothing written
     ("on n'a rien signé", "contract", "no"),
     ("on na rien signer", "contract", "no"),
     ("pas encore de contrat", "contract", "no"),
@@ -93,7 +93,7 @@ ANSWER_PHRASINGS = [
     ("on a un contrat mais pas encore signé", "contract", "partly"),
     ("on a signé un accrod cadre", "contract", "yes"),
     ("contract signé", "contract", "yes"),
-    ("on s'est mis d'accord à l'oral", "contract", "partly"),
+    ("on s'est mis d'accord à l'oral", "contract", "no"),
     ("oui, on n'a jamais eu de contrat", "contract", "no"),
     ("je ne sais pas si on a un contrat", "contract", "unknown"),
     ("c'est en cours de rédaction", "contract", "partly"),
@@ -146,12 +146,13 @@ def test_at_least_sixty_distinct_phrasings():
 def test_general_cues_work_for_every_question():
     for key in ("autonomy", "contract", "piloting"):
         assert parse_answer("ben oui évidemment", key) == "yes"
-        assert parse_answer("pas vraiment", key) == "partly"
+        assert parse_answer("pas vraiment", key) == "no"
+        assert parse_answer("pas tout à fait", key) == "partly"
 
 
 def test_question_cues_stay_with_their_question():
     # "poignée de main" means something for the contract only.
-    assert parse_answer("juste une poignée de main", "contract") == "partly"
+    assert parse_answer("juste une poignée de main", "contract") == "no"
     assert parse_answer("juste une poignée de main", "autonomy") == "unknown"
 
 

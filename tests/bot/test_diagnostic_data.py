@@ -225,7 +225,7 @@ def test_kind_that_contradicts_the_key(data_dir):
 
 
 def test_typo_in_an_answer_name(data_dir):
-    edit(data_dir, QUESTIONNAIRE_FILE, "      partly:\n        - poignée de main\n", "      partely:\n        - poignée de main\n")
+    edit(data_dir, QUESTIONNAIRE_FILE, "      partly:\n        - des mails\n", "      partely:\n        - des mails\n")
     message = load_error(data_dir)
     assert "question 10 ('contract'), cues" in message
     assert "unknown answer 'partely' (expected: yes, partly, no, unknown)" in message
@@ -250,8 +250,8 @@ def test_empty_text(data_dir):
 
 
 def test_same_cue_under_two_answers(data_dir):
-    edit(data_dir, QUESTIONNAIRE_FILE, "        - rien de formel\n", "        - rien de formel\n        - poignée de main\n")
-    assert "'poignée de main' is listed under both 'partly' and 'no'" in load_error(data_dir)
+    edit(data_dir, QUESTIONNAIRE_FILE, "        - rien de formel\n", "        - rien de formel\n        - des mails\n")
+    assert "'des mails' is listed under both 'partly' and 'no'" in load_error(data_dir)
 
 
 def test_unquoted_yes_and_no_mean_the_answers(data_dir):

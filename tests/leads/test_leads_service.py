@@ -251,3 +251,23 @@ def test_from_env_can_upgrade(monkeypatch, tmp_path):
         assert svc.list_leads() == []
     finally:
         svc.close()
+
+
+def test_the_callback_moment_is_kept_as_said_and_normalised(service, sub):
+    lead = service.submit(sub(callback_time="plutôt en fin de journée, après 17h, pas le lundi"))
+    record = service.export()[0]
+    assert record["callback_time"] == "plutôt en fin de journée, après 17h, pas le lundi"
+    assert record["callback_window"] == "sauf lundi · 17 h – 19 h"
+    service.edit(lead, callback_time="mardi matin")
+    assert service.export()[0]["callback_window"] == "mardi · 9 h – 12 h"
+
+
+def test_the_visitors_own_words_are_shown_next_to_the_answers(service, sub, diag):
+    from bot.leads.notifier import render_email_bodies
+
+    snapshot = diag()
+    snapshot["answers"]["shared_desire"] = "partly"
+    snapshot["words"] = {"shared_desire": "j'espère... disons que lui est moins motivé que moi"}
+    lead = service.submit(sub(diagnostic=snapshot))
+    text, html = render_email_bodies(service.report(lead))
+    assert "« j'espère... disons que lui est moins motivé que moi »" in text

@@ -1,6 +1,7 @@
 """A lead per conversation: the e-mail is no longer unique (an unverified address must never
 rename or merge someone else's lead), a possible duplicate is pointed at instead, and what
-consultants do to a lead is kept in an audit trail.
+consultants do to a lead is kept in an audit trail. The callback moment is also kept
+normalised (« mardi · 9 h – 12 h ») next to the visitor's words.
 
 Revision ID: 0002_no_merge_by_email
 Revises: 0001_initial
@@ -20,6 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table("leads", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_constraint(op.f("uq_leads_email"), type_="unique")
         batch.add_column(sa.Column("duplicate_of", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("callback_window", sa.String(length=200), nullable=True))
         batch.create_foreign_key(
             op.f("fk_leads_duplicate_of_leads"), "leads", ["duplicate_of"], ["id"], ondelete="SET NULL",
         )
@@ -48,4 +50,5 @@ def downgrade() -> None:
         batch.drop_index(op.f("ix_leads_email"))
         batch.drop_constraint(op.f("fk_leads_duplicate_of_leads"), type_="foreignkey")
         batch.drop_column("duplicate_of")
+        batch.drop_column("callback_window")
         batch.create_unique_constraint(op.f("uq_leads_email"), ["email"])
