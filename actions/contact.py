@@ -106,7 +106,8 @@ class ValidateContactForm(FormValidationAction):
             # Abandoned, then resumed (by the visitor, or by whoever has the id now): forget.
             await forget_personal_data(tracker)
             send(dispatcher, tracker, coach().line("contact_expired"))
-            return _clear_contact_slots() + [SlotSet(REQUESTED_SLOT, None)]
+            # The form asks the first field again (an empty requested slot would end it).
+            return _clear_contact_slots()
         turn = await asyncio.to_thread(
             read_contact_turn, field_name, latest_text(tracker), latest_intent(tracker), contact_slots(tracker),
             _offered_buttons(field_name, contact_slots(tracker)),

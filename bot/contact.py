@@ -54,6 +54,8 @@ FREE_TEXT_MAX = 300
 # message gives no value for the field asked:
 LEAVING_INTENTS = frozenset({"stop_session", "restart", "start_coaching", "start_diagnostic"})
 QUESTION_INTENTS = frozenset({"why_asked", "bot_challenge", "ask_marc_deal", "want_to_ask"})
+# Said in passing; a name or a company is never « merci » or « au revoir ».
+SOCIAL_INTENTS = frozenset({"goodbye", "thanks", "greet", "affirm", "deny"})
 # Fields whose free text may itself sound like a question (« comment mutualiser nos achats »):
 # they leave only on a real question mark or a leaving intent.
 FREE_TEXT_FIELDS = frozenset({"callback", "need"})
@@ -143,6 +145,9 @@ def read_contact_turn(
         return reader(text, slots, found)
     if field_name not in found.values and not _is_skip(text, field_name) and leaves_form(field_name, text, intent):
         return NOT_AN_ANSWER
+    if field_name in ("name", "company") and not extract(text).values and (intent or "") in SOCIAL_INTENTS \
+            and re.search(r"[^\W\d_]", text) and not (field_name == "name" and looks_like_name(text) and text[:1].isupper()):
+        return NOT_AN_ANSWER  # « au revoir », « merci » are not a company: an aside
     turn = reader(text, slots, found)
     # Other details given in passing fill their (empty) fields: the form will not ask them.
     extra = {

@@ -111,7 +111,8 @@ def _looks_like_company(text: str) -> bool:
     if not text or re.search(r"@|\?", text) or len(text.split()) > COMPANY_MAX_WORDS:
         return False
     first = fold(text.split()[0]).strip("'’")
-    return first not in _SENTENCE_WORDS
+    # « Société Test », « Entreprise Dupont » are company names; « je », « mon »… are not.
+    return first not in _SENTENCE_WORDS - {"societe", "entreprise", "boite"}
 
 
 def _emails(text: str, found: Extracted) -> str:

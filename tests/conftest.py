@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import subprocess
+import uuid
 import sys
 import time
 import urllib.error
@@ -186,7 +187,7 @@ def live_stack(tmp_path_factory) -> Iterator[LiveStack]:
             stack.web_url = f"http://127.0.0.1:{web_port}"
         wait_for_http(f"{stack.rasa_url}/", rasa, rasa_log, 300)
         # Warm up: the first message loads TensorFlow graphs; no test should pay for it.
-        stack.chat("warm-up", "bonjour", timeout=120)
+        stack.chat(f"warm-up-{uuid.uuid4()}", "bonjour", timeout=120)
         yield stack
     finally:
         for process in stack.processes.values():
