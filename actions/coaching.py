@@ -95,8 +95,9 @@ class ActionRestart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         slots = contact_slots(tracker)
+        forget = []
         if has_personal_data(slots) and slots.get(slot_for("consent")) != "yes":
-            await forget_personal_data(tracker)  # « tout est oublié »: the unconsented details too
+            forget = forget_personal_data(tracker, dispatcher)  # « tout est oublié »: the unconsented details too
         marc = coach()
         send(dispatcher, tracker, marc.line("restart").then(marc.greet(SessionState())))
-        return [Restarted()]
+        return [*forget, Restarted()]

@@ -37,9 +37,9 @@ from bot.contact import (
     slot_for,
 )
 from bot.leads.consent import get_notice
-from bot.leads.service import LeadService, LeadSubmission
+from bot.leads.service import LeadService, LeadSubmission, TooManySubmissions
 from bot.leads.spool import LeadSpool, replay_in_background, spool_after_outage
-from bot.leads.transcript import redact_since
+from bot.leads.transcript import FORGET_SLOT
 from bot.replies import Button, Reply
 
 logger = logging.getLogger(__name__)
@@ -72,14 +72,20 @@ def _form_started_at(tracker: Tracker) -> Optional[float]:
     return None
 
 
-async def forget_personal_data(tracker: Tracker) -> None:
+# Tells the widget to clear its own copy of the conversation (web/widget.js keeps one in
+# localStorage): what the visitor typed without consenting leaves the browser too.
+FORGET_PAYLOAD = {"type": "forget"}
+
+
+def forget_personal_data(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
+    """The event that has the tracker store redact the contact form's messages once this turn
+    is stored (channels/tracker_store.py): this turn's own message is not in the store yet.
+    Sent first in the reply, the widget's signal to forget its copy as well."""
     started = _form_started_at(tracker)
     if started is None:
-        return
-    try:
-        await asyncio.to_thread(redact_since, tracker.sender_id, started)
-    except Exception:
-        logger.exception("Could not redact the contact form of conversation %s", tracker.sender_id)
+        return []
+    dispatcher.utter_message(json_message=FORGET_PAYLOAD)
+    return [SlotSet(FORGET_SLOT, started)]
 
 
 def _offered_buttons(field_name: str, slots: Dict[str, Optional[str]]) -> tuple[str, ...]:
@@ -104,10 +110,10 @@ class ValidateContactForm(FormValidationAction):
             return []
         if is_expired(contact_slots(tracker), idle_seconds(tracker), form_ttl_seconds()):
             # Abandoned, then resumed (by the visitor, or by whoever has the id now): forget.
-            await forget_personal_data(tracker)
+            forget = forget_personal_data(tracker, dispatcher)
             send(dispatcher, tracker, coach().line("contact_expired"))
             # The form asks the first field again (an empty requested slot would end it).
-            return _clear_contact_slots()
+            return [*forget, *_clear_contact_slots()]
         turn = await asyncio.to_thread(
             read_contact_turn, field_name, latest_text(tracker), latest_intent(tracker), contact_slots(tracker),
             _offered_buttons(field_name, contact_slots(tracker)),
@@ -220,9 +226,9 @@ class ActionSubmitLead(Action):
         slots = contact_slots(tracker)
         marc = coach()
         if slots.get(slot_for("consent")) != "yes":
-            await forget_personal_data(tracker)
+            forget = forget_personal_data(tracker, dispatcher)
             send(dispatcher, tracker, Reply((get_notice().refused,), marc.menu()))
-            return _clear_contact_slots()
+            return [*forget, *_clear_contact_slots()]
         submission = LeadSubmission(
             sender_id=tracker.sender_id,
             name=filled(slots, "name") or "",
@@ -237,6 +243,10 @@ class ActionSubmitLead(Action):
         )
         try:
             lead_id = await asyncio.to_thread(lead_service().submit, submission)
+        except TooManySubmissions:
+            logger.warning("Lead submission refused for conversation %s: rate limit", tracker.sender_id)
+            send(dispatcher, tracker, marc.line("contact_too_many", ("question",)))
+            return _clear_contact_slots()
         except Exception as error:
             # Leads database down: the submission waits in the local spool (LEADS_SPOOL_DIR)
             # and is written exactly once when the database is back (bot/leads/spool.py).

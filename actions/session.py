@@ -16,8 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.contact import REQUESTED_SLOT, contact_slots, forget_personal_data
 from bot.contact import SLOT_PREFIX, has_personal_data, slot_for
+from bot.leads.transcript import FORGET_SLOT
 
-NOT_CARRIED_PREFIXES = (SLOT_PREFIX, REQUESTED_SLOT)
+NOT_CARRIED_PREFIXES = (SLOT_PREFIX, REQUESTED_SLOT, FORGET_SLOT)
 
 
 class ActionSessionStart(Action):
@@ -26,10 +27,11 @@ class ActionSessionStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         slots = contact_slots(tracker)
+        forget = []
         if has_personal_data(slots) and slots.get(slot_for("consent")) != "yes":
-            await forget_personal_data(tracker)
+            forget = forget_personal_data(tracker, dispatcher)
         carried = [
             SlotSet(name, value) for name, value in tracker.slots.items()
             if value is not None and not name.startswith(NOT_CARRIED_PREFIXES)
         ]
-        return [SessionStarted(), *carried, ActionExecuted("action_listen")]
+        return [*forget, SessionStarted(), *carried, ActionExecuted("action_listen")]

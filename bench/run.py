@@ -25,6 +25,7 @@ import asyncio
 import hashlib
 import json
 import os
+import secrets
 import platform
 import shutil
 import signal
@@ -252,10 +253,12 @@ def start_ours(workdir: Path, model: Path, env: dict[str, str], logs: Path) -> B
         TRACKER_DB_URL=f"sqlite:///{stack}/tracker.sqlite3",
         LEADS_MAIL_DIR=str(stack / "mail"),
         RASA_PUBLIC_URL=f"http://127.0.0.1:{rasa_port}",
+        ACTIONS_SECRET=secrets.token_urlsafe(32),  # only Rasa may call the actions
     )
     endpoints = stack / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        f'  headers:\n    X-Actions-Secret: "{env["ACTIONS_SECRET"]}"\n'
         f'tracker_store:\n  type: {our_tracker_store_type()}\n  dialect: sqlite\n  db: "{stack}/tracker.sqlite3"\n'
     )
     sip = VENV_BIN / "sip-coach"

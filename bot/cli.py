@@ -9,11 +9,14 @@
     sip-coach leads mark ID --status contacted|won|lost [--note TEXTE]
     sip-coach leads edit ID [--name ...] [--company ...] [--email ...] [--phone ...]
     sip-coach leads erase --email ADRESSE | --sender ID_CONVERSATION
+    sip-coach leads merge SOURCE CIBLE
     sip-coach leads purge --older-than 3y [--dry-run]        (Nd, Nm ou Ny)
+    sip-coach conversations purge --older-than 30d [--dry-run]   (conversations sans lead)
     sip-coach outbox [list] [--all]
     sip-coach outbox retry [ID ...]
-    sip-coach outbox worker --interval SECONDES [--retention 3y|off]
-                          (rejoue aussi les demandes en attente ; purge de rétention quotidienne)
+    sip-coach outbox worker --interval SECONDES [--retention 3y|off] [--conversations-retention 30d|off]
+                          (rejoue aussi les demandes en attente ; purges de rétention quotidiennes,
+                           formulaires de contact abandonnés effacés toutes les heures)
     sip-coach spool [list]
     sip-coach spool replay
     sip-coach spool erase --email ADRESSE | --sender ID_CONVERSATION
@@ -189,6 +192,17 @@ def build_parser() -> _Parser:
     p.add_argument("--retention", metavar="DURÉE",
                    help="efface une fois par jour les leads sans contact depuis DURÉE "
                         "(défaut : LEADS_RETENTION, sinon 3y ; off pour ne pas effacer)")
+    p.add_argument("--conversations-retention", metavar="DURÉE",
+                   help="efface une fois par jour les conversations sans lead inactives depuis DURÉE "
+                        "(défaut : CONVERSATIONS_RETENTION, sinon 30d ; off pour ne pas effacer)")
+
+    conversations = commands.add_parser("conversations", help="conversations sans lead (rétention)")
+    cc = conversations.add_subparsers(dest="conversations_command", metavar="ACTION", parser_class=_Parser)
+    cc.required = True
+    p = cc.add_parser("purge", help="efface les conversations sans lead inactives depuis une durée")
+    p.add_argument("--older-than", required=True, type=parse_duration, metavar="DURÉE",
+                   help="Nd, Nm ou Ny, par exemple 30d")
+    p.add_argument("--dry-run", action="store_true", help="montre sans effacer")
 
     spool = commands.add_parser(
         "spool", help="demandes gardées pendant une panne de la base des leads (LEADS_SPOOL_DIR)")
@@ -235,7 +249,9 @@ def _require_schema() -> None:
 
 
 def _cell(value: Any, width: int) -> str:
-    text = "" if value is None else str(value)
+    from bot.text import strip_controls
+
+    text = "" if value is None else " ".join(strip_controls(str(value)).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -302,12 +318,24 @@ def cmd_leads_show(args, out) -> int:  # noqa: ANN001
             report = svc.report(args.id)
     except LeadNotFound:
         raise Failure(f"lead n°{args.id} introuvable") from None
+    from bot.text import strip_controls
+
     text, _html = render_email_bodies(report)
     lead = report["lead"]
-    print(text.rstrip("\n"), file=out)
+    # Transcripts hold what visitors typed: never let a terminal escape through.
+    print(strip_controls(text, keep_lines=True).rstrip("\n"), file=out)
     print("", file=out)
     print(f"Conversations liées : {', '.join(lead['sender_ids'])}", file=out)
     return EXIT_OK
+
+
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @, tab, CR.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: str) -> str:
+    """Prefix a would-be formula with a quote so spreadsheets show it as text (OWASP)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def export_csv(records: List[Dict[str, Any]]) -> str:
@@ -326,7 +354,7 @@ def export_csv(records: List[Dict[str, Any]]) -> str:
                 value = "true" if value else "false"
             elif value is None:
                 value = ""
-            row[key] = value
+            row[key] = neutralise_cell(str(value))
         writer.writerow(row)
     return buffer.getvalue()
 
@@ -464,6 +492,25 @@ def cmd_leads_erase(args, out) -> int:  # noqa: ANN001
     return EXIT_OK
 
 
+def cmd_conversations_purge(args, out) -> int:  # noqa: ANN001
+    from bot.leads.models import utcnow
+
+    _require_schema()
+    cutoff = subtract_duration(utcnow(), args.older_than)
+    with _service() as svc:
+        report = svc.purge_conversations(cutoff, dry_run=args.dry_run)
+    when = cutoff.strftime("%d/%m/%Y")
+    count = len(report.sender_ids)
+    if not count:
+        print(f"Aucune conversation sans lead inactive depuis le {when}.", file=out)
+    elif args.dry_run:
+        print(f"{count} conversation(s) sans lead seraient effacées (inactives depuis le {when}).", file=out)
+    else:
+        print(f"{count} conversation(s) sans lead effacée(s) (inactives depuis le {when}) : "
+              f"{report.tracker_events} événement(s).", file=out)
+    return EXIT_OK
+
+
 def cmd_leads_purge(args, out) -> int:  # noqa: ANN001
     from bot.leads.models import utcnow
 
@@ -576,6 +623,15 @@ def cmd_outbox_worker(args, out) -> int:  # noqa: ANN001
         kept_for = retention.parse_retention(text)
     except retention.InvalidDuration as exc:
         raise UsageError(f"{source} : {exc} (ou off)") from None
+    conv_source, conv_text = (
+        ("--conversations-retention", args.conversations_retention)
+        if args.conversations_retention is not None
+        else ("CONVERSATIONS_RETENTION",
+              os.environ.get("CONVERSATIONS_RETENTION") or retention.DEFAULT_CONVERSATIONS_RETENTION))
+    try:
+        conversations_kept_for = retention.parse_retention(conv_text)
+    except retention.InvalidDuration as exc:
+        raise UsageError(f"{conv_source} : {exc} (ou off)") from None
     _require_schema()
     svc = LeadService.from_env(deliver_on_submit=False)  # closed when the loop stops
     stop = threading.Event()
@@ -594,23 +650,47 @@ def cmd_outbox_worker(args, out) -> int:  # noqa: ANN001
     else:
         print(f"Conservation : une fois par jour, effacement des leads sans contact depuis "
               f"{_duration_fr(kept_for)}.", file=out)
+    if conversations_kept_for is None:
+        print(f"Conversations sans lead : pas d’effacement automatique ({conv_source} {conv_text.strip()}).", file=out)
+    else:
+        print(f"Conversations sans lead : effacées après {_duration_fr(conversations_kept_for)} d’inactivité.", file=out)
     out.flush()
     from bot.leads.spool import LeadSpool
 
     spool = LeadSpool.from_env()
-    schedule = retention.RetentionSchedule(svc.purge, kept_for)
+    from bot.contact import form_ttl_seconds
+
+    schedules = [
+        ("leads", retention.RetentionSchedule(svc.purge, kept_for)),
+        ("conversations", retention.RetentionSchedule(svc.purge_conversations, conversations_kept_for)),
+        # An unconsented form is redacted once expired, even if the visitor never comes back.
+        ("forms", retention.RetentionSchedule(
+            svc.forget_abandoned_forms, dt.timedelta(seconds=form_ttl_seconds()),
+            every=retention.FORGET_FORMS_EVERY)),
+    ]
 
     def purge_if_due() -> None:
-        # On its own: a failing purge neither hides nor stops the deliveries, and the other way round.
-        try:
-            purged = schedule.run_if_due()
-        except Exception as exc:  # noqa: BLE001 - tried again later (RetentionSchedule)
-            hours = schedule.retry_after.total_seconds() / 3600
-            print(f"{PROG} : conservation : effacement en échec ({type(exc).__name__}) ; "
-                  f"nouvel essai dans {hours:g} h", file=sys.stderr)
-            return
-        if purged is not None and purged[1].lead_ids:
-            _print_purge(*purged, out)
+        # Each on its own: a failing purge neither hides nor stops the deliveries, nor the
+        # other purges, and the other way round.
+        for kind, schedule in schedules:
+            try:
+                purged = schedule.run_if_due()
+            except Exception as exc:  # noqa: BLE001 - tried again later (RetentionSchedule)
+                hours = schedule.retry_after.total_seconds() / 3600
+                print(f"{PROG} : conservation ({kind}) : effacement en échec ({type(exc).__name__}) ; "
+                      f"nouvel essai dans {hours:g} h", file=sys.stderr)
+                continue
+            if purged is None:
+                continue
+            if kind == "leads" and purged[1].lead_ids:
+                _print_purge(*purged, out)
+            elif kind == "conversations" and purged[1].sender_ids:
+                print(f"Conservation : {len(purged[1].sender_ids)} conversation(s) sans lead, inactive(s) "
+                      f"depuis le {purged[0].strftime('%d/%m/%Y')}, effacée(s) "
+                      f"({purged[1].tracker_events} événement(s)).", file=out)
+            elif kind == "forms" and purged[1]:
+                print(f"Conservation : {purged[1]} formulaire(s) de contact abandonné(s) sans "
+                      "consentement effacé(s) des conversations.", file=out)
             out.flush()
 
     def deliver():
@@ -726,6 +806,7 @@ COMMANDS = {
     ("leads", "merge"): cmd_leads_merge,
     ("leads", "erase"): cmd_leads_erase,
     ("leads", "purge"): cmd_leads_purge,
+    ("conversations", "purge"): cmd_conversations_purge,
     ("outbox", "list"): cmd_outbox_list,
     ("outbox", None): cmd_outbox_list,
     ("outbox", "retry"): cmd_outbox_retry,
@@ -738,6 +819,8 @@ COMMANDS = {
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from bot.leads.transcript import TrackerUnavailable
+
     out = sys.stdout
     try:
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -759,6 +842,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{PROG} : erreur d’utilisation : {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Failure as exc:
+        print(f"{PROG} : erreur : {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except TrackerUnavailable as exc:  # the conversations could not be erased: say so, fail
         print(f"{PROG} : erreur : {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

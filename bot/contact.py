@@ -118,6 +118,25 @@ def _is_skip(text: str, field_name: Optional[str] = None) -> bool:
     return bool(_SKIP.match(folded) or (inside is not None and inside.search(folded)))
 
 
+# What a social aside says (« merci », « au revoir », « ok », « bonjour »): never a name or a company.
+_SOCIAL_WORDS = re.compile(
+    r"^(?:(?:oui|non|ok|okay|d'accord|merci|bonjour|bonsoir|salut|coucou|hello|re|au revoir|a plus|bye|ciao"
+    r"|bonne (?:journee|soiree)|super|parfait|top|cool|genial|tres bien|pas de souci|bien sur)\b[\s,!.]*)+"
+    r"(?:beaucoup|a vous|a toi|encore|marc)?[\s!.]*$"
+)
+
+
+def _is_capitalised_name(field_name: str, text: str) -> bool:
+    """« Karim Stopper », « Léa Abandon », « Duo & Fils SARL »: a name typed with its capitals
+    stays a name, whatever a word in it sounds like (« stop » alone is still a stop)."""
+    words = text.split()
+    if field_name not in ("name", "company") or not 2 <= len(words) <= 6 or says_stop(text) \
+            or _SOCIAL_WORDS.search(fold(text)):
+        return False
+    capitalised = all(w[:1].isupper() or w in ("&", "-", "et", "de", "du", "des") for w in words)
+    return capitalised and (field_name == "company" or looks_like_name(text))
+
+
 def leaves_form(field_name: str, text: str, intent: Optional[str]) -> bool:
     """True when the message is clearly not an answer: a command, or a real question."""
     intent = intent or ""
@@ -143,10 +162,11 @@ def read_contact_turn(
     found = extract(text, field_name)
     if field_name == "consent" and (_CORRECT.search(fold(text)) or slots.get(FIX_SLOT) == CHOOSING):
         return reader(text, slots, found)
-    if field_name not in found.values and not _is_skip(text, field_name) and leaves_form(field_name, text, intent):
+    if field_name not in found.values and not _is_skip(text, field_name) and leaves_form(field_name, text, intent) \
+            and not _is_capitalised_name(field_name, text):
         return NOT_AN_ANSWER
     if field_name in ("name", "company") and not extract(text).values and (intent or "") in SOCIAL_INTENTS \
-            and re.search(r"[^\W\d_]", text) and not (field_name == "name" and looks_like_name(text) and text[:1].isupper()):
+            and _SOCIAL_WORDS.search(fold(text)) and not _is_capitalised_name(field_name, text):
         return NOT_AN_ANSWER  # « au revoir », « merci » are not a company: an aside
     turn = reader(text, slots, found)
     # Other details given in passing fill their (empty) fields: the form will not ask them.

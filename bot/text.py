@@ -13,7 +13,19 @@ MAX_MESSAGE_CHARS = 2000
 _APOSTROPHES = re.compile("[\u2019\u2018\u02bc\u02b9`\u00b4\u2032]")
 # Non-breaking and thin spaces come from French keyboards and copy-paste.
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\u200a]+")
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200d\u202a-\u202e\ufeff]")
+# C0 and C1 controls (ANSI/OSC terminal escapes start with ESC or U+009B/U+009D), zero-width
+# and bidi-override characters: never meaningful in a chat message, dangerous in a terminal.
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL_KEEP_LINES = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def strip_controls(text: str | None, keep_lines: bool = False) -> str:
+    """The text without control characters (kept: tab, and newlines when `keep_lines`):
+    what a visitor typed is stored and printed without terminal escapes."""
+    if not text:
+        return ""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    return (_CONTROL_KEEP_LINES if keep_lines else _CONTROL).sub("", text)
 
 
 def normalize_text(text: str | None) -> str:

@@ -2,6 +2,8 @@
 
 `POST /webhooks/rest/webhook` with `{"sender": "...", "message": "..."}` behaves exactly as the
 stock channel for well-formed requests. What it adds:
+- only `application/json` bodies (415 otherwise: a cross-origin page can post text/plain or
+  a form without a CORS preflight), at most SANIC_REQUEST_MAX_SIZE bytes (a French 413);
 - malformed bodies (not JSON, `[]`, a number, missing or non-string fields) and guessable sender
   ids (bot/sender_ids.py: the id is the conversation's only credential) get a 400 with a
   French message instead of the stock 500;
@@ -19,6 +21,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -38,6 +41,12 @@ def _bad_request(reason: Text) -> HTTPResponse:
     return response.json({"error": f"Requête invalide : {reason}"}, status=400)
 
 
+def _too_large(request: Request, exception: Exception) -> HTTPResponse:
+    return response.json(
+        {"error": "Requête invalide : message trop long (2 000 caractères au plus)."}, status=413
+    )
+
+
 def _bot_lines(key: Text, recipient: Text) -> list[Dict[Text, Any]]:
     return [{"recipient_id": recipient, "text": text} for text in load_knowledge().line(key)]
 
@@ -50,12 +59,24 @@ class CoachRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
+        @webhook.listener("before_server_start")
+        async def french_errors(app: Any, _loop: Any) -> None:
+            # Sanic refuses a body over REQUEST_MAX_SIZE (SANIC_REQUEST_MAX_SIZE, set by
+            # make run) before any route runs: the same French 413 as nginx in production.
+            app.error_handler.add(PayloadTooLarge, _too_large)
+
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            # JSON only: a cross-origin page may send text/plain or a form without a CORS
+            # preflight; application/json always needs one, which only the allowed origins pass.
+            if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
+                return response.json(
+                    {"error": "Requête invalide : le corps doit être envoyé en application/json."}, status=415
+                )
             try:
                 body = request.json
             except Exception:  # sanic raises on invalid JSON

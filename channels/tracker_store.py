@@ -8,6 +8,10 @@ was a tenth of the Rasa server's profile samples, most of it SQLAlchemy's own Py
 (bench/results.md). This store runs the same SQL on the same `events` table, built once and
 executed with bound parameters; the rows read, their order and the rows written are the same.
 
+It also forgets on request: when an action sets the slot `forget_since` (a visitor left the
+contact form without consenting), the rows since that moment are redacted right after the turn
+is written, the turn's own message included (an action runs before its turn is stored).
+
 Everything else (engine, pool, schema, `keys`, the full-history read, streaming to an event
 broker) is Rasa's. Configured in endpoints.yml and endpoints.prod.yml:
 
@@ -25,9 +29,11 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from bot.leads.transcript import FORGET_SLOT, redact_rows
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +86,26 @@ class LeanSQLTrackerStore(SQLTrackerStore):
             rows = [_event_row(tracker.sender_id, event) for event in new_events]
             if rows:
                 session.execute(self._insert_event, rows)
+            forget_since = _forget_requested(tracker.events, stored)
+            if forget_since is not None:
+                # The turn that asked to forget is stored now: its own messages (« stop, … mon
+                # e-mail ») are blanked with the rest, in the same transaction.
+                redact_rows(session.connection(), tracker.sender_id, forget_since)
             session.commit()
+            if forget_since is not None and self.engine.dialect.name == "sqlite":
+                with self.engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         logger.debug("Tracker stored (%d new events).", len(rows))
+
+
+def _forget_requested(events: Any, stored: int) -> Optional[float]:
+    """The moment from which to forget, when one of the new events asks it (actions/contact.py
+    sets the slot `forget_since` when unconsented personal data must go)."""
+    since = None
+    for event in itertools.islice(events, stored, None):
+        if isinstance(event, SlotSet) and event.key == FORGET_SLOT and event.value is not None:
+            since = float(event.value) if since is None else min(since, float(event.value))
+    return since
 
 
 def _event_row(sender_id: str, event: Event) -> dict[str, Any]:

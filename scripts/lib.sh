@@ -7,12 +7,20 @@ VENV=.venv
 # COACH_MODEL: another trained model to serve (the benchmark serves a snapshot of it).
 MODEL=${COACH_MODEL:-models/coach.tar.gz}
 : "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${WEB_PORT:=8000}"
-export RASA_PORT ACTIONS_PORT WEB_PORT
+: "${RASA_HOST:=127.0.0.1}" "${RASA_MAX_BODY_BYTES:=65536}"
+export RASA_PORT ACTIONS_PORT WEB_PORT RASA_HOST RASA_MAX_BODY_BYTES
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
 # Third-party deprecation warnings (pkg_resources, pyparsing, SQLAlchemy 2.0) are not for users.
 export PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
 
 PIDS=()
+
+# The secret the Rasa server shows the action server (actions/shared_secret.py): drawn at
+# random for this run when not set.
+if [ -z "${ACTIONS_SECRET:-}" ]; then
+  ACTIONS_SECRET=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
+fi
+export ACTIONS_SECRET
 
 STOPPING=
 # Still running (an exited child stays a zombie until it is waited for: not running).
@@ -80,17 +88,24 @@ wait_for_http() {  # name url timeout_seconds pid
   echo " prêt ($((SECONDS - start)) s)"
 }
 
-# The outbox worker's retention (LEADS_RETENTION), checked before anything starts: a wrong
-# value would stop the worker in the background, and the notices to the consultant with it.
-check_retention_setting() {
+# Settings checked before anything starts (a wrong value would stop a server in the
+# background): the outbox worker's retention (LEADS_RETENTION, CONVERSATIONS_RETENTION) and
+# the notifier's (LEADS_WEBHOOK_URL: http or https only, NOTIFY_TIMEOUT, SMTP_PORT).
+check_settings() {
   local problem
   if ! problem=$("$VENV/bin/python" -c '
 import os, sys
-from bot.leads.retention import DEFAULT_RETENTION, InvalidDuration, parse_retention
+from bot.leads.retention import DEFAULT_CONVERSATIONS_RETENTION, DEFAULT_RETENTION, InvalidDuration, parse_retention
+for name, default in (("LEADS_RETENTION", DEFAULT_RETENTION), ("CONVERSATIONS_RETENTION", DEFAULT_CONVERSATIONS_RETENTION)):
+    try:
+        parse_retention(os.environ.get(name) or default)
+    except InvalidDuration as exc:
+        sys.exit(f"{name} : {exc} (ou off).")
+from bot.leads.notifier import NotifierConfig, NotifierConfigError
 try:
-    parse_retention(os.environ.get("LEADS_RETENTION") or DEFAULT_RETENTION)
-except InvalidDuration as exc:
-    sys.exit(f"LEADS_RETENTION : {exc} (ou off).")
+    NotifierConfig.from_env()
+except NotifierConfigError as exc:
+    sys.exit(str(exc))
 ' 2>&1); then
     echo "$problem" >&2
     exit 1

@@ -2,13 +2,16 @@
 # `make run`: action server, Rasa server (REST channel) and the demo page; Ctrl-C stops all.
 source "$(dirname "$0")/lib.sh"
 
-check_retention_setting
+check_settings
 apply_migrations
 start_actions
 
 require_free_port "serveur Rasa" "$RASA_PORT" RASA_PORT
-# CORS: exactly the demo page's origins, never "*".
-"$VENV/bin/rasa" run --model "$MODEL" --port "$RASA_PORT" \
+# CORS: exactly the demo page's origins, never "*". Bound to this machine unless RASA_HOST
+# says otherwise (0.0.0.0 for every interface); bodies over RASA_MAX_BODY_BYTES (64 KiB: a
+# message is 2,000 characters) get the French 413 of the production profile (channels/rest.py).
+SANIC_REQUEST_MAX_SIZE=$RASA_MAX_BODY_BYTES \
+"$VENV/bin/rasa" run --model "$MODEL" --interface "$RASA_HOST" --port "$RASA_PORT" \
   --credentials credentials.yml --endpoints endpoints.yml \
   --cors "http://localhost:$WEB_PORT" "http://127.0.0.1:$WEB_PORT" \
   >var/log/rasa.log 2>&1 &

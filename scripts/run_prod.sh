@@ -7,7 +7,7 @@
 source "$(dirname "$0")/prod_lib.sh"
 
 prod_defaults
-check_retention_setting  # lib.sh: LEADS_RETENTION
+check_settings  # lib.sh: retention periods, webhook URL
 command -v "$NGINX_BIN" >/dev/null 2>&1 || [ -x "$NGINX_BIN" ] ||
   prod_fail "nginx est introuvable : installez-le (apt-get install nginx), ou indiquez NGINX_BIN=…"
 [ -f "$MODEL" ] || prod_fail "Modèle absent ($MODEL) : lancez « make train »."

@@ -8,10 +8,19 @@ from rasa.utils.endpoints import read_endpoint_config
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_action_endpoint_follows_ACTIONS_PORT(monkeypatch):
+@pytest.fixture(autouse=True)
+def actions_secret(monkeypatch):
+    """make run draws it; Rasa refuses to read the endpoints without it."""
+    monkeypatch.setenv("ACTIONS_SECRET", "s3cret-s3cret-s3cret")
+
+
+def test_the_action_endpoint_follows_ACTIONS_PORT_and_shows_the_secret(monkeypatch):
     monkeypatch.setenv("ACTIONS_PORT", "6123")
+    monkeypatch.setenv("ACTIONS_SECRET", "s3cret-s3cret-s3cret")
     endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "action_endpoint")
     assert endpoint.url == "http://127.0.0.1:6123/webhook"
+    assert endpoint.headers == {"X-Actions-Secret": "s3cret-s3cret-s3cret"}
+    assert "X-Actions-Secret: ${ACTIONS_SECRET}" in (ROOT / "endpoints.prod.yml").read_text()
 
 
 def test_the_default_tracker_store_is_sqlite_under_var():

@@ -37,22 +37,32 @@ def test_ctrl_c_stops_every_server_and_kills_a_stuck_one():
     assert elapsed < 20  # the grace period (2 s here), not the stuck server's 60 s
 
 
+@pytest.mark.parametrize("name", ["LEADS_RETENTION", "CONVERSATIONS_RETENTION"])
 @pytest.mark.parametrize("value, ok", [("", True), ("3y", True), ("18m", True), ("off", True),
                                        ("trois ans", False), ("500y", False)])
-def test_a_bad_retention_setting_stops_the_start_with_a_french_sentence(value, ok):
-    # make run and make run-prod check LEADS_RETENTION before starting anything.
-    out = subprocess.run(["bash", "-c", "source scripts/lib.sh; check_retention_setting; echo checked"],
+def test_a_bad_retention_setting_stops_the_start_with_a_french_sentence(name, value, ok):
+    # make run and make run-prod check the retention periods before starting anything.
+    out = subprocess.run(["bash", "-c", "source scripts/lib.sh; check_settings; echo checked"],
                          cwd=ROOT, capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "LEADS_RETENTION": value})
+                         env={**os.environ, name: value})
     if ok:
         assert out.returncode == 0 and out.stdout.strip() == "checked" and out.stderr == ""
     else:
         assert out.returncode == 1 and "checked" not in out.stdout
-        assert out.stderr.startswith("LEADS_RETENTION : durée") and out.stderr.rstrip().endswith("(ou off).")
+        assert out.stderr.startswith(f"{name} : durée") and out.stderr.rstrip().endswith("(ou off).")
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/leads"])
+def test_a_webhook_url_that_is_not_http_stops_the_start(url):
+    out = subprocess.run(["bash", "-c", "source scripts/lib.sh; check_settings; echo checked"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "LEADS_WEBHOOK_URL": url})
+    assert out.returncode == 1 and "checked" not in out.stdout
+    assert out.stderr.startswith("LEADS_WEBHOOK_URL doit être une adresse http:// ou https://")
 
 
 def test_run_scripts_check_the_retention_setting_first():
     for script in ("run.sh", "run_prod.sh"):
         lines = (ROOT / "scripts" / script).read_text().splitlines()
-        check = next(i for i, line in enumerate(lines) if line.startswith("check_retention_setting"))
+        check = next(i for i, line in enumerate(lines) if line.startswith("check_settings"))
         assert check < next(i for i, line in enumerate(lines) if line.startswith("apply_migrations")), script

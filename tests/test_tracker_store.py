@@ -127,3 +127,51 @@ async def test_conversations_do_not_mix(store_settings):
     await lean.save(DialogueStateTracker.from_events("b", session(1.0), DOMAIN.slots))
     assert len((await lean.retrieve("a")).events) == 8
     assert len((await lean.retrieve("b")).events) == 3
+
+
+FORM_DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [inform, stop_session]
+slots:
+  contact_email:
+    type: text
+    influence_conversation: false
+    mappings: [{type: custom}]
+  forget_since:
+    type: float
+    influence_conversation: false
+    mappings: [{type: custom}]
+"""
+)
+
+
+async def test_forget_since_redacts_the_turn_that_asked_it_once_stored(store_settings):
+    """The message that ends the form (« stop, … mon e-mail ») is not in the store yet when the
+    action runs: the store redacts it right after writing the turn."""
+    from rasa.shared.core.events import ActiveLoop
+
+    store = LeanSQLTrackerStore(domain=FORM_DOMAIN, **store_settings)
+    intent = {"name": "inform", "confidence": 0.9}
+    tracker = DialogueStateTracker.from_events("visiteur", session(10.0) + [
+        UserUttered("Bonjour", intent, timestamp=11.0),
+        ActiveLoop("contact_form", timestamp=12.0),
+        UserUttered("karim@example.org", intent, timestamp=13.0),
+        SlotSet("contact_email", "karim@example.org", timestamp=13.1),
+    ], FORM_DOMAIN.slots)
+    await store.save(tracker)
+    for event in [
+        UserUttered("stop, je garde karim.stopper@example.org pour moi", intent, timestamp=20.0),
+        SlotSet("forget_since", 12.0, timestamp=20.1),
+        BotUttered("C'est noté : j'oublie tout.", timestamp=20.2),
+        SlotSet("contact_email", None, timestamp=20.3),
+    ]:
+        tracker.update(event)
+    await store.save(tracker)
+    dump = " ".join(row[5] for row in stored_rows(store))
+    assert "karim" not in dump and "example.org" not in dump
+    assert "Bonjour" in dump  # what was said before the form stays
+    stored = await store.retrieve("visiteur")
+    assert len(stored.events) == len(tracker.events)  # rewritten in place, nothing appended twice
+    await store.save(stored)
+    assert len(stored_rows(store)) == len(tracker.events)

@@ -967,9 +967,16 @@
 
   Widget.prototype.receive = function (data) {
     var entries = [];
+    var forget = false;
     for (var i = 0; i < data.length; i++) {
       var m = data[i];
       if (!m || typeof m !== "object") continue;
+      // Le visiteur a refusé le consentement (ou le formulaire a expiré) : ce qu'il a écrit
+      // sans consentir est effacé côté serveur ; la copie locale l'est aussi.
+      if (m.custom && m.custom.type === "forget") {
+        forget = true;
+        continue;
+      }
       var entry = { role: "bot" };
       var has = false;
       if (typeof m.text === "string" && m.text) {
@@ -1013,6 +1020,12 @@
         next.buttons = entries[k].buttons;
         delete entries[k].buttons;
       }
+    }
+    if (forget) {
+      this.state.messages = [];
+      // messages tapés entre-temps : toujours envoyés, mais leur bulle n'est plus affichée
+      for (var q = 0; q < this.state.queue.length; q++) this.state.queue[q].entry = -1;
+      this.renderHistory();
     }
     var first = null;
     for (var n = 0; n < entries.length; n++) {

@@ -1,7 +1,7 @@
 """Engine and session factory of the leads database, and its migrations.
 
 ``LEADS_DB_URL`` is an SQLAlchemy URL; the default ``sqlite:///var/leads.sqlite3`` is
-relative to the current directory (the project root under ``make run``), and its
+relative to the project root (bot/paths.py), whatever the current directory, and its
 directory is created when missing. PostgreSQL: ``postgresql+psycopg2://user@host/db``.
 
 Usage is one :class:`~sqlalchemy.orm.Session` per unit of work::
@@ -33,8 +33,10 @@ VERSION_TABLE = "leads_alembic_version"
 
 
 def leads_db_url(env: Optional[Mapping[str, str]] = None) -> str:
+    from bot.paths import absolute_sqlite_url
+
     env = os.environ if env is None else env
-    return env.get("LEADS_DB_URL") or DEFAULT_LEADS_DB_URL
+    return absolute_sqlite_url(env.get("LEADS_DB_URL") or DEFAULT_LEADS_DB_URL, env)
 
 
 def safe_url(url: str) -> str:

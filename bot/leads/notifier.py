@@ -11,9 +11,12 @@ Configuration, from the environment:
 ``SMTP_FROM``            sender, default ``Coach Partenariat <coach-partenariat@localhost>``
 ``CONSULTANT_EMAIL``     recipient(s), comma-separated; required with ``SMTP_HOST``
 ``LEADS_NOTIFY_EMAIL``   ``false`` to send no e-mail at all (default true)
-``LEADS_WEBHOOK_URL``    when set, the JSON lead is POSTed there
-``LEADS_WEBHOOK_SECRET`` optional: adds ``X-SIP-Signature: sha256=<HMAC of the body>``
-``NOTIFY_TIMEOUT``       network timeout in seconds (default 15)
+``LEADS_WEBHOOK_URL``    when set, the JSON lead is POSTed there (http:// or https:// only,
+                         checked at start-up)
+``LEADS_WEBHOOK_SECRET`` optional: adds ``X-SIP-Timestamp`` and ``X-SIP-Signature:
+                         sha256=<HMAC of "<timestamp>.<body>">`` (docs/leads.md)
+``NOTIFY_TIMEOUT``       deadline of one delivery in seconds, in all (default 15); a webhook's
+                         3xx is a failure (never followed)
 =======================  ==============================================================
 
 Every message carries the outbox row's ``delivery_key``: ``Message-ID`` of the e-mail,
@@ -29,7 +32,12 @@ import logging
 import os
 import smtplib
 import ssl
+import http.client
+import socket
+import threading
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from email.header import Header
@@ -39,6 +47,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from bot.paths import PROJECT_ROOT, project_path
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +60,68 @@ _TRUE = {"1", "true", "yes", "oui", "on", "vrai"}
 _FALSE = {"0", "false", "no", "non", "off", "faux"}
 
 
+def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256, hex, of ``<timestamp>.<body>`` (docs/leads.md shows how to check it: the
+    receiver refuses a timestamp more than five minutes old, so a captured request cannot be
+    replayed later)."""
+    return hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
+
+
+def check_webhook_url(url: str) -> str:
+    """The URL, or a French NotifierConfigError: only http(s) with a host."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NotifierConfigError(
+            f"LEADS_WEBHOOK_URL doit être une adresse http:// ou https:// (reçu : {url!r})"
+        )
+    return url
+
+
+def _post_with_deadline(url: str, body: bytes, headers: Dict[str, str], timeout: float) -> int:
+    """POST and read the status line and headers within ``timeout`` seconds in all (a socket
+    timeout alone is per read: a server trickling a header line every few seconds would hold
+    a delivery for minutes). No redirect is followed."""
+    parts = urllib.parse.urlsplit(check_webhook_url(url))
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked read up
+            except OSError:
+                pass
+
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(65536)
+        status = response.status
+    except (OSError, http.client.HTTPException) as exc:
+        if not expired.is_set():
+            raise ConnectionError(f"webhook injoignable : {type(exc).__name__}") from None
+    finally:
+        timer.cancel()
+        connection.close()
+    if expired.is_set():  # cut short (the headers seem to end when the socket is shut down)
+        raise ConnectionError(f"webhook : pas de réponse complète en {timeout:g} s")
+    return status
+
+
 class NotifierConfigError(ValueError):
     """The notification settings are incomplete or wrong (message in French)."""
+
+
+def _webhook_url(env: Mapping[str, str]) -> Optional[str]:
+    url = (env.get("LEADS_WEBHOOK_URL") or "").strip()
+    return check_webhook_url(url) if url else None
 
 
 def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -77,7 +147,7 @@ class NotifierConfig:
     email_enabled: bool = True
     webhook_url: Optional[str] = None
     webhook_secret: Optional[str] = field(default=None, repr=False)
-    mail_dir: Path = Path(DEFAULT_MAIL_DIR)
+    mail_dir: Path = PROJECT_ROOT / DEFAULT_MAIL_DIR
     timeout: float = 15.0
 
     @classmethod
@@ -112,9 +182,9 @@ class NotifierConfig:
             smtp_from=(env.get("SMTP_FROM") or "").strip() or DEFAULT_FROM,
             consultant_emails=recipients,
             email_enabled=env_bool(env, "LEADS_NOTIFY_EMAIL", True),
-            webhook_url=(env.get("LEADS_WEBHOOK_URL") or "").strip() or None,
+            webhook_url=_webhook_url(env),
             webhook_secret=env.get("LEADS_WEBHOOK_SECRET") or None,
-            mail_dir=Path(env.get("LEADS_MAIL_DIR") or DEFAULT_MAIL_DIR),
+            mail_dir=project_path(env.get("LEADS_MAIL_DIR") or DEFAULT_MAIL_DIR, env),
             timeout=timeout,
         )
 
@@ -252,18 +322,13 @@ class Notifier:
             "X-SIP-Event": str(payload.get("event", "")),
         }
         if self.config.webhook_secret:
-            digest = hmac.new(
-                self.config.webhook_secret.encode("utf-8"), body, hashlib.sha256
-            ).hexdigest()
-            headers["X-SIP-Signature"] = f"sha256={digest}"
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.config.timeout) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"le webhook a répondu HTTP {exc.code}") from None
-        except urllib.error.URLError as exc:
-            raise ConnectionError(f"webhook injoignable : {exc.reason}") from None
+            timestamp = str(int(time.time()))
+            headers["X-SIP-Timestamp"] = timestamp
+            headers["X-SIP-Signature"] = f"sha256={webhook_signature(self.config.webhook_secret, timestamp, body)}"
+        status = _post_with_deadline(url, body, headers, self.config.timeout)
+        if 300 <= status < 400:
+            # Never followed: urllib would resend it as a GET without the lead.
+            raise RuntimeError(f"le webhook a répondu HTTP {status} (redirection : mettez l’adresse finale dans LEADS_WEBHOOK_URL)")
         if not 200 <= status < 300:
             raise RuntimeError(f"le webhook a répondu HTTP {status}")
         return status

@@ -1,4 +1,6 @@
-"""Retention: a lead not contacted for three years is erased (docs/leads.md, « Conservation »).
+"""Retention: a lead not contacted for three years is erased (docs/leads.md, « Conservation »);
+a conversation that led to no lead is erased after 30 days (``CONVERSATIONS_RETENTION``), and
+an unconsented contact form is redacted once it has expired.
 
 `sip-coach leads purge --older-than 3y` does it on demand; the outbox worker, which runs in
 both profiles, does it once a day with :class:`RetentionSchedule`, so the policy holds without
@@ -14,6 +16,10 @@ from typing import Callable, Optional, Tuple
 Duration = Tuple[int, str]  # (3, "y"): N days ("d"), months ("m") or years ("y")
 
 DEFAULT_RETENTION = "3y"
+# Conversations that led to no lead (CONVERSATIONS_RETENTION): kept a month, then erased.
+DEFAULT_CONVERSATIONS_RETENTION = "30d"
+# Unconsented contact forms of visitors who never came back are redacted this often.
+FORGET_FORMS_EVERY = dt.timedelta(hours=1)
 OFF_WORDS = {"off", "non", "no", "false"}
 PURGE_EVERY = dt.timedelta(days=1)
 RETRY_AFTER_FAILURE = dt.timedelta(hours=1)
@@ -53,7 +59,10 @@ def parse_retention(text: Optional[str]) -> Optional[Duration]:
 
 
 def subtract_duration(now: dt.datetime, duration: Duration) -> dt.datetime:
-    """``now`` minus N days, months or years (calendar months, clamped at month end)."""
+    """``now`` minus N days, months or years (calendar months, clamped at month end), or
+    minus a timedelta."""
+    if isinstance(duration, dt.timedelta):
+        return now - duration
     number, unit = duration
     if unit == "d":
         return now - dt.timedelta(days=number)

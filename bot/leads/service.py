@@ -40,19 +40,25 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.callback import normalise_moment
+from bot.text import strip_controls
 from bot.leads.consent import CONSENT_VERSION, ConsentNotice, get_notice
 from bot.leads.db import make_engine, session_factory, session_scope, upgrade_database, leads_db_url
-from bot.leads.models import LEAD_STATUSES, Lead, utcnow
+from bot.leads.models import LEAD_STATUSES, ConsentProof, Lead, LeadSender, utcnow
 from bot.leads.notifier import Notifier, NotifierConfig, env_bool
 from bot.leads.outbox import Claim, DeliveryReport, Outbox, OutboxPolicy, enqueue
 from bot.leads.qualification import qualify
 from bot.leads.report import lead_record, lead_report, webhook_payload
 from bot.leads.repository import LeadRepository
-from bot.leads.transcript import delete_conversations, read_transcript, tracker_db_url
+
+from bot.leads.transcript import (
+    delete_conversations, idle_conversations, read_transcript, redact_since, tracker_db_url,
+    unconsented_form_starts,
+)
 from bot.leads.validation import validate_email, validate_phone
 
 log = logging.getLogger(__name__)
@@ -76,6 +82,37 @@ class InvalidSubmission(ValueError):
 
 class LeadNotFound(LookupError):
     pass
+
+
+class TooManySubmissions(ValueError):
+    """Too many submissions from one conversation, or new leads with one e-mail or phone, in a
+    short time (a script flooding the consultant's inbox, or someone reusing another person's
+    address): nothing is stored; the visitor is told how to reach the firm directly."""
+
+
+@dataclass(frozen=True)
+class SubmissionLimits:
+    """`LEADS_MAX_PER_CONVERSATION` submissions an hour from one conversation (5), and
+    `LEADS_MAX_PER_ADDRESS` new leads a day with the same e-mail or phone (3); 0 turns a
+    limit off."""
+
+    per_conversation_per_hour: int = 5
+    per_address_per_day: int = 3
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "SubmissionLimits":
+        env = os.environ if env is None else env
+
+        def number(name: str, default: int) -> int:
+            raw = (env.get(name) or "").strip()
+            try:
+                return max(0, int(raw)) if raw else default
+            except ValueError:
+                log.warning("%s=%r is not a whole number: %d used", name, raw, default)
+                return default
+
+        return cls(number("LEADS_MAX_PER_CONVERSATION", cls.per_conversation_per_hour),
+                   number("LEADS_MAX_PER_ADDRESS", cls.per_address_per_day))
 
 
 @dataclass(frozen=True)
@@ -106,7 +143,7 @@ class ErasureReport:
 def _clean_text(value: Optional[str], limit: int) -> Optional[str]:
     if value is None:
         return None
-    value = " ".join(str(value).split())
+    value = " ".join(strip_controls(value).split())
     return value[:limit] if value else None
 
 
@@ -118,8 +155,10 @@ class LeadService:
         tracker_url: Optional[str] = None,
         policy: Optional[OutboxPolicy] = None,
         deliver_on_submit: bool = False,
+        limits: Optional[SubmissionLimits] = None,
     ) -> None:
         self.engine = engine
+        self.limits = limits or SubmissionLimits()
         self.factory = session_factory(engine)
         self.notifier = notifier or Notifier(NotifierConfig())
         self.tracker_url = tracker_url or tracker_db_url()
@@ -149,6 +188,7 @@ class LeadService:
             tracker_url=tracker_db_url(env),
             policy=OutboxPolicy.from_env(env),
             deliver_on_submit=deliver_on_submit,
+            limits=SubmissionLimits.from_env(env),
         )
 
     def close(self, wait: float = 5.0) -> None:
@@ -223,7 +263,7 @@ class LeadService:
             "email": email,
             "phone": phone,
             "callback_time": _clean_text(sub.callback_time, MAX_NAME),
-            "need": (sub.need or "").strip()[:MAX_NEED] or None,
+            "need": strip_controls(sub.need, keep_lines=True).strip()[:MAX_NEED] or None,
             "diagnostic": dict(diagnostic) if diagnostic else None,
         }
 
@@ -234,6 +274,7 @@ class LeadService:
         repo = LeadRepository(session)
         sender_id = c["sender_id"]
         lead = repo.by_sender(sender_id)
+        self._check_limits(session, sender_id, lead, c, now)
         event: Optional[str] = None
         if lead is not None:
             outcome = "updated"
@@ -278,6 +319,26 @@ class LeadService:
         elif event and not channels:
             log.warning("lead %d: no notification channel configured", lead.id)
         return lead.id, outcome
+
+    def _check_limits(self, session, sender_id: str, lead: Optional[Lead], c: Dict[str, Any],
+                      now: dt.datetime) -> None:
+        limits = self.limits
+        if limits.per_conversation_per_hour:
+            recent = session.execute(
+                sa.select(sa.func.count()).select_from(ConsentProof)
+                .where(ConsentProof.sender_id == sender_id, ConsentProof.given_at >= now - dt.timedelta(hours=1))
+            ).scalar_one()
+            if recent >= limits.per_conversation_per_hour:
+                raise TooManySubmissions("trop de demandes envoyées depuis cette conversation")
+        if limits.per_address_per_day and lead is None:
+            same = [Lead.email == c["email"]] if c["email"] else []
+            same += [Lead.phone == c["phone"]] if c["phone"] else []
+            recent = session.execute(
+                sa.select(sa.func.count()).select_from(Lead)
+                .where(sa.or_(*same), Lead.created_at >= now - dt.timedelta(days=1))
+            ).scalar_one()
+            if recent >= limits.per_address_per_day:
+                raise TooManySubmissions("trop de nouveaux leads avec cette adresse ou ce numéro aujourd’hui")
 
     # ================================================================ delivery
     def _send(self, claim: Claim) -> None:
@@ -379,7 +440,7 @@ class LeadService:
                     raise InvalidSubmission("name", "le nom ne peut pas être vide")
                 clean[key] = name
             elif key == "need":
-                clean[key] = value.strip()[:MAX_NEED] or None
+                clean[key] = strip_controls(value, keep_lines=True).strip()[:MAX_NEED] or None
             else:
                 clean[key] = _clean_text(value, MAX_NAME) or ("" if key == "company" else None)
         with session_scope(self.factory) as session:
@@ -489,3 +550,37 @@ class LeadService:
                     sender_ids=[s for l in leads for s in l.sender_ids],
                 )
         return self._erase(lambda repo: repo.not_contacted_since(cutoff))
+
+    def _without_a_lead(self, sender_ids: List[str]) -> List[str]:
+        """Those conversations that no lead links to (a lead's conversations follow the lead's
+        own retention)."""
+        with session_scope(self.factory) as session:
+            linked = set()
+            for start in range(0, len(sender_ids), 500):
+                linked.update(session.execute(
+                    sa.select(LeadSender.sender_id)
+                    .where(LeadSender.sender_id.in_(sender_ids[start:start + 500]))
+                ).scalars())
+        return [s for s in sender_ids if s not in linked]
+
+    def purge_conversations(self, cutoff: dt.datetime, dry_run: bool = False) -> ErasureReport:
+        """Erase the conversations that led to no lead and were idle since ``cutoff``
+        (CONVERSATIONS_RETENTION, 30 days by default)."""
+        idle = idle_conversations(cutoff.timestamp(), self.tracker_url)
+        report = ErasureReport(sender_ids=self._without_a_lead(idle))
+        if report.sender_ids and not dry_run:
+            report.tracker_events = delete_conversations(report.sender_ids, self.tracker_url)
+            log.info("retention: erased %d conversation(s) without a lead", len(report.sender_ids))
+        return report
+
+    def forget_abandoned_forms(self, cutoff: dt.datetime) -> int:
+        """Redact the contact forms left unconsented in conversations idle since ``cutoff``
+        (CONTACT_FORM_TTL_MINUTES): a visitor who never comes back leaves no details behind.
+        Returns the number of conversations redacted."""
+        idle = self._without_a_lead(idle_conversations(cutoff.timestamp(), self.tracker_url))
+        starts = unconsented_form_starts(idle, self.tracker_url)
+        for sender_id, started in starts.items():
+            redact_since(sender_id, started, self.tracker_url)
+        if starts:
+            log.info("redacted %d abandoned contact form(s)", len(starts))
+        return len(starts)

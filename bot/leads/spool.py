@@ -9,7 +9,7 @@ recorded. The file is replayed, **exactly once**, when the database is back, by:
   spooled submission, every ``LEADS_SPOOL_RETRY_SECONDS`` (default 30) until the spool is empty;
 * ``sip-coach outbox worker`` on each pass, and ``sip-coach spool replay`` (cron, by hand).
 
-Settings: ``LEADS_SPOOL_DIR`` (default ``var/spool``, relative to the current directory),
+Settings: ``LEADS_SPOOL_DIR`` (default ``var/spool``, relative to the project root),
 ``LEADS_SPOOL_RETRY_SECONDS``. The directory is ``0700`` and every file ``0600``: it holds
 personal data the visitor consented to give, nothing else. Files are written atomically
 (temporary file, ``fsync``, ``rename``): a reader never sees half a submission.
@@ -62,7 +62,9 @@ _SUBMISSION_FIELDS = (
 
 def spool_dir(env: Optional[Mapping[str, str]] = None) -> Path:
     env = os.environ if env is None else env
-    return Path(env.get("LEADS_SPOOL_DIR") or DEFAULT_SPOOL_DIR)
+    from bot.paths import project_path
+
+    return project_path(env.get("LEADS_SPOOL_DIR") or DEFAULT_SPOOL_DIR, env)
 
 
 def retry_seconds(env: Optional[Mapping[str, str]] = None) -> float:

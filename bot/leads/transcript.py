@@ -35,6 +35,10 @@ from bot.leads.db import make_engine, sqlite_file_missing
 
 log = logging.getLogger(__name__)
 
+# The slot an action sets when unconsented personal data must be forgotten: the tracker store
+# redacts from that moment once the turn is stored (channels/tracker_store.py).
+FORGET_SLOT = "forget_since"
+
 DEFAULT_TRACKER_DB_URL = "sqlite:///var/tracker.sqlite3"
 
 tracker_metadata = sa.MetaData()
@@ -76,8 +80,10 @@ class TranscriptLine:
 
 
 def tracker_db_url(env: Optional[Mapping[str, str]] = None) -> str:
+    from bot.paths import absolute_sqlite_url
+
     env = os.environ if env is None else env
-    return env.get("TRACKER_DB_URL") or DEFAULT_TRACKER_DB_URL
+    return absolute_sqlite_url(env.get("TRACKER_DB_URL") or DEFAULT_TRACKER_DB_URL, env)
 
 
 def _ids(sender_ids: Union[str, Iterable[str]]) -> List[str]:
@@ -147,24 +153,50 @@ def read_transcript(
     return lines
 
 
+class TrackerUnavailable(RuntimeError):
+    """The conversations' database cannot be reached: nothing was erased there."""
+
+    def __init__(self, url: str, cause: Exception) -> None:
+        from bot.leads.db import safe_url
+
+        super().__init__(
+            f"base des conversations inaccessible ({safe_url(url)}) : {type(cause).__name__} ; "
+            "rien n’y a été effacé, relancez la commande quand elle répond"
+        )
+
+
+def _checkpoint(connection) -> None:  # noqa: ANN001
+    """SQLite in WAL mode (the Rasa server's tracker store) keeps the rows just rewritten or
+    deleted in the -wal file until a checkpoint: after an erasure, write them over now."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def delete_conversations(
     sender_ids: Union[str, Sequence[str]], url: Optional[str] = None
 ) -> int:
-    """Delete every tracker event of these conversations; return the number of rows deleted."""
+    """Delete every tracker event of these conversations; return the number of rows deleted.
+    Raises TrackerUnavailable when the database exists but cannot be reached."""
     ids = _ids(sender_ids)
     if not ids:
         return 0
-    engine = _engine_or_none(url or tracker_db_url())
-    if engine is None:
-        return 0
+    url = url or tracker_db_url()
     try:
-        with engine.begin() as connection:
-            result = connection.execute(
-                sa.delete(events_table).where(events_table.c.sender_id.in_(ids))
-            )
-            deleted = result.rowcount or 0
-    finally:
-        engine.dispose()
+        engine = _engine_or_none(url)
+        if engine is None:
+            return 0
+        try:
+            with engine.begin() as connection:
+                result = connection.execute(
+                    sa.delete(events_table).where(events_table.c.sender_id.in_(ids))
+                )
+                deleted = result.rowcount or 0
+            with engine.connect() as connection:
+                _checkpoint(connection)
+        finally:
+            engine.dispose()
+    except sa.exc.SQLAlchemyError as exc:
+        raise TrackerUnavailable(url, exc) from exc
     log.info("deleted %d tracker events of %d conversation(s)", deleted, len(ids))
     return deleted
 
@@ -192,6 +224,32 @@ def _redact(type_name: str, payload: dict, slot_prefixes: Sequence[str]) -> bool
     return json.dumps(payload, sort_keys=True) != before
 
 
+def redact_rows(
+    connection, sender_id: str, since: float, slot_prefixes: Sequence[str] = ("contact_",)  # noqa: ANN001
+) -> int:
+    """Blank, in the rows of an open connection, what was said in ``sender_id`` since the Rasa
+    timestamp ``since``; the number of events rewritten. Used by :func:`redact_since` and by
+    the tracker store right after it saved a turn (channels/tracker_store.py)."""
+    t = events_table
+    changed = 0
+    rows = connection.execute(
+        sa.select(t.c.id, t.c.type_name, t.c.data)
+        .where(t.c.sender_id == sender_id, t.c.timestamp >= since)
+        .where(t.c.type_name.in_(("user", "bot", "slot", "entities")))
+    ).all()
+    for row_id, type_name, data in rows:
+        try:
+            payload = json.loads(data) if data else None
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            continue
+        if _redact(type_name, payload, slot_prefixes):
+            connection.execute(sa.update(t).where(t.c.id == row_id).values(data=json.dumps(payload)))
+            changed += 1
+    return changed
+
+
 def redact_since(
     sender_id: str,
     since: float,
@@ -204,28 +262,60 @@ def redact_since(
     engine = _engine_or_none(url or tracker_db_url())
     if engine is None:
         return 0
-    t = events_table
-    changed = 0
     try:
         with engine.begin() as connection:
-            rows = connection.execute(
-                sa.select(t.c.id, t.c.type_name, t.c.data)
-                .where(t.c.sender_id == sender_id, t.c.timestamp >= since)
-                .where(t.c.type_name.in_(("user", "bot", "slot", "entities")))
-            ).all()
-            for row_id, type_name, data in rows:
-                try:
-                    payload = json.loads(data) if data else None
-                except ValueError:
-                    payload = None
-                if not isinstance(payload, dict):
-                    continue
-                if _redact(type_name, payload, slot_prefixes):
-                    connection.execute(
-                        sa.update(t).where(t.c.id == row_id).values(data=json.dumps(payload))
-                    )
-                    changed += 1
+            changed = redact_rows(connection, sender_id, since, slot_prefixes)
+        with engine.connect() as connection:
+            _checkpoint(connection)
     finally:
         engine.dispose()
     log.info("redacted %d tracker events of one conversation", changed)
     return changed
+
+def idle_conversations(before: float, url: Optional[str] = None) -> List[str]:
+    """Conversations whose last event is older than the Rasa timestamp ``before``."""
+    engine = _engine_or_none(url or tracker_db_url())
+    if engine is None:
+        return []
+    t = events_table
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(
+                sa.select(t.c.sender_id).group_by(t.c.sender_id)
+                .having(sa.func.max(t.c.timestamp) < before)
+            ).scalars())
+    finally:
+        engine.dispose()
+
+
+def unconsented_form_starts(
+    sender_ids: Sequence[str], url: Optional[str] = None, form: str = "contact_form",
+) -> dict:
+    """For those of ``sender_ids`` whose tracker still holds a contact detail (a ``contact_*``
+    slot with a value), when their contact form first started: what to redact from."""
+    ids = _ids(sender_ids)
+    if not ids:
+        return {}
+    engine = _engine_or_none(url or tracker_db_url())
+    if engine is None:
+        return {}
+    t = events_table
+    holding = (
+        sa.select(t.c.sender_id).where(t.c.sender_id.in_(sa.bindparam("ids", expanding=True)))
+        .where(t.c.type_name == "slot", t.c.data.like('%"name": "contact\\_%', escape="\\"))
+        .where(t.c.data.notlike('%"value": null%')).distinct()
+    )
+    starts = (
+        sa.select(t.c.sender_id, sa.func.min(t.c.timestamp))
+        .where(t.c.sender_id.in_(holding), t.c.type_name == "active_loop")
+        .where(t.c.data.like(f'%"name": "{form}"%')).group_by(t.c.sender_id)
+    )
+    found = {}
+    try:
+        with engine.connect() as connection:
+            for chunk_start in range(0, len(ids), 500):  # bounded IN lists
+                chunk = ids[chunk_start:chunk_start + 500]
+                found.update(dict(connection.execute(starts, {"ids": chunk}).all()))
+    finally:
+        engine.dispose()
+    return found

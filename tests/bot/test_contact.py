@@ -126,3 +126,22 @@ def test_a_button_is_an_answer_whatever_the_nlu_thought():
     assert turn.slots == {FIX_SLOT: CHOOSING}
     typed = read_contact_turn("consent", "Corriger une information", "want_to_ask", {})
     assert typed.slots == {FIX_SLOT: CHOOSING}  # typed: read as an answer to the question first
+
+
+@pytest.mark.parametrize("field, text", [
+    ("name", "Karim Stopper"), ("name", "Léa Abandon"), ("company", "Abandon Conseil"),
+])
+def test_a_name_that_sounds_like_stop_is_a_name(field, text):
+    assert read(field, text, intent="stop_session").slots == {slot_for(field): text}
+
+
+@pytest.mark.parametrize("field", ["name", "company"])
+@pytest.mark.parametrize("text, intent", [
+    ("merci beaucoup", "thanks"), ("au revoir", "goodbye"), ("ok", "affirm"), ("Bonjour Marc", "greet"),
+])
+def test_social_words_are_never_a_name_or_a_company(field, text, intent):
+    assert read(field, text, intent=intent).is_answer is False
+
+
+def test_stop_alone_still_leaves_the_name_question():
+    assert read("name", "stop", intent="stop_session").is_answer is False

@@ -180,3 +180,67 @@ def test_a_stranger_typing_someone_elses_email_creates_a_flagged_lead_of_its_own
     assert by_sender[alice]["name"] == "Alice Bernard"
     assert by_sender[mallory]["name"] == "Mallory Pirate"
     assert by_sender[mallory]["possible_duplicate_of"] == by_sender[alice]["id"]
+
+
+def test_the_action_server_only_answers_the_rasa_server(live_stack):
+    """A hand-written `/webhook` call with `next_action: action_submit_lead` stored leads."""
+    import urllib.error
+    import urllib.request
+
+    sender = new_sender()
+    call = {
+        "next_action": "action_submit_lead", "sender_id": sender, "version": "3.6.21", "domain": {},
+        "tracker": {"sender_id": sender, "slots": {"contact_name": "Mallory", "contact_email": "m@example.org",
+                                                   "contact_consent": "yes"}, "events": [],
+                    "latest_message": {}, "latest_action_name": "action_listen"},
+    }
+    for headers in ({}, {"X-Actions-Secret": "devine"}, {"X-Actions-Secret": ""}):
+        request = urllib.request.Request(
+            f"{live_stack.actions_url}/webhook", data=json.dumps(call).encode(),
+            headers={"Content-Type": "application/json", **headers},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 401
+        assert "seul le serveur Rasa" in json.loads(refused.value.read())["error"]
+    assert not [l for l in leads(live_stack) if l["sender_id"] == sender]
+    # The Rasa server, which has the secret, still gets its actions run.
+    assert texts(live_stack.chat(new_sender(), "bonjour"))
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_only_json_bodies_are_read(live_stack, content_type):
+    """No CORS preflight for these: any page could post them from a visitor's browser."""
+    body = json.dumps({"sender": new_sender(), "message": "bonjour"}).encode()
+    status, raw = live_stack.post_raw(body, content_type=content_type)
+    assert status == 415 and "application/json" in json.loads(raw)["error"]
+
+
+def test_a_huge_body_gets_the_french_413_and_nothing_is_stored(live_stack):
+    sender = new_sender()
+    body = json.dumps({"sender": sender, "message": "bonjour", "metadata": {"x": "A" * 1_000_000}}).encode()
+    status, raw = live_stack.post_raw(body)
+    assert status == 413
+    assert json.loads(raw)["error"] == "Requête invalide : message trop long (2 000 caractères au plus)."
+    path = live_stack.tracker_db_url.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0] == 0
+    assert texts(live_stack.chat(sender, "bonjour"))  # and the conversation can start normally
+
+
+def test_a_refused_consent_forgets_everything_the_form_heard(live_stack):
+    """Redacted after the turn is stored: the refusal's own words too; the widget is told."""
+    sender = new_sender()
+    open_contact_form(live_stack, sender)
+    for text in ("Karim Stopper", "Stopper SARL", "karim.stopper@example.org", "06 12 34 56 78", "le soir",
+                 "rien de spécial"):
+        live_stack.chat(sender, text)
+    reply = live_stack.chat(sender, "Non, je refuse, oubliez karim.stopper@example.org")
+    assert reply[0].get("custom") == {"type": "forget"}
+    assert get_notice().refused in texts(reply)
+    path = live_stack.tracker_db_url.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        stored = " ".join(d for (d,) in db.execute("SELECT data FROM events WHERE sender_id = ?", (sender,)))
+    assert "karim" not in stored.lower() and "Stopper" not in stored and "06 12 34 56 78" not in stored
+    assert "je voudrais être rappelé" not in stored  # from the form's start on
+    assert texts(live_stack.chat(sender, "c'est quoi un partenariat ?"))  # the conversation goes on

@@ -35,10 +35,12 @@ ENV_VARS = (
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch, tmp_path):
-    """No setting leaks in from the machine; the current directory is the test's own."""
+    """No setting leaks in from the machine; the current directory and the project root (where
+    relative paths are taken from, bot/paths.py) are the test's own."""
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COACH_HOME", str(tmp_path))
     yield
 
 

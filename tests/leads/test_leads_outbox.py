@@ -88,7 +88,7 @@ def test_concurrent_workers_send_each_notice_once(make_service, http_receiver, e
     http_receiver.start()
     svc = make_service(email_enabled=False, webhook_url=http_receiver.url)
     for i in range(5):
-        svc.submit(sub(sender_id=f"c{i}", email=f"v{i}@entreprise.fr"))
+        svc.submit(sub(sender_id=f"c{i}", email=f"v{i}@entreprise.fr", phone=None))
     barrier = threading.Barrier(4)
     reports = []
 

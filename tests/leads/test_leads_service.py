@@ -222,7 +222,8 @@ def test_from_env_reads_the_environment(monkeypatch, db_url, tmp_path):
     monkeypatch.setenv("OUTBOX_MAX_ATTEMPTS", "3")
     svc = LeadService.from_env()
     try:
-        assert svc.tracker_url == "sqlite:///elsewhere.sqlite3"
+        # relative to the project root (COACH_HOME here), never to the current directory
+        assert svc.tracker_url == f"sqlite:///{tmp_path}/elsewhere.sqlite3"
         assert svc.notifier.channels == ["email", "webhook"]
         assert svc.outbox.policy.max_attempts == 3
         assert svc.deliver_on_submit is True
@@ -271,3 +272,23 @@ def test_the_visitors_own_words_are_shown_next_to_the_answers(service, sub, diag
     lead = service.submit(sub(diagnostic=snapshot))
     text, html = render_email_bodies(service.report(lead))
     assert "« j'espère... disons que lui est moins motivé que moi »" in text
+
+
+def test_submissions_are_limited_per_conversation_and_per_address(make_service, sub):
+    """A script flooding the consultant: 5 submissions an hour from one conversation, 3 new
+    leads a day with one e-mail or phone; nothing is stored beyond, with a clear error."""
+    from bot.leads.service import SubmissionLimits, TooManySubmissions
+
+    svc = make_service()
+    for _ in range(5):
+        first = svc.submit(sub(sender_id="flood"))
+    with pytest.raises(TooManySubmissions):
+        svc.submit(sub(sender_id="flood"))
+    svc.submit(sub(sender_id="other-1", email="autre@exemple.fr", phone="06 12 34 56 78"))
+    svc.submit(sub(sender_id="other-2", phone=None))  # Jeanne's e-mail: 2 leads today
+    svc.submit(sub(sender_id="other-3", email=None))  # Jeanne's phone: 3
+    with pytest.raises(TooManySubmissions):
+        svc.submit(sub(sender_id="other-4"))  # a 4th new lead with Jeanne's e-mail or phone today
+    assert svc.find_lead_id("other-4") is None and svc.find_lead_id("flood") == first
+    assert SubmissionLimits.from_env({"LEADS_MAX_PER_CONVERSATION": "0", "LEADS_MAX_PER_ADDRESS": "x"}) \
+        == SubmissionLimits(per_conversation_per_hour=0, per_address_per_day=3)

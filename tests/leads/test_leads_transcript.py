@@ -45,7 +45,9 @@ def test_delete_conversations_only_touches_those_senders(tracker):
 
 
 def test_default_tracker_url(monkeypatch):
-    assert tracker_db_url({}) == "sqlite:///var/tracker.sqlite3"
+    from bot.paths import PROJECT_ROOT
+
+    assert tracker_db_url({}) == f"sqlite:///{PROJECT_ROOT}/var/tracker.sqlite3"
     assert tracker_db_url({"TRACKER_DB_URL": "postgresql://x/y"}) == "postgresql://x/y"
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -321,7 +322,7 @@ class ProdStack:
         for i in indexes:
             self._wait(f"rasa-{i + 1}", f"{self.replica_url(i)}/", 400)
         for i in indexes:  # the first message loads the graphs: no test should pay for it
-            self.chat(f"warm-up-{uuid.uuid4().hex[:6]}", "bonjour", via=i, timeout=180)
+            self.chat(f"warm-up-{uuid.uuid4()}", "bonjour", via=i, timeout=180)
 
     def start_nginx(self) -> None:
         self._spawn("nginx", "prod_exec_nginx", str(self.run_dir))
@@ -407,6 +408,8 @@ def prod_env(settings: ProdSettings, workdir: Path, **overrides: str) -> Dict[st
         ACTIONS_REPLICA_PORTS=f"{replicas[2]} {replicas[3]}",
         PROD_LOG_DIR=str(workdir / "log"), LEADS_SPOOL_DIR=str(workdir / "spool"),
         LEADS_MAIL_DIR=str(workdir / "mail"),
+        # One secret for every replica (run_prod.sh draws it once for all its processes).
+        ACTIONS_SECRET=secrets.token_urlsafe(32),
     )
     env.update(overrides)
     return resolved_env(env)

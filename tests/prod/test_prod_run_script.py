@@ -128,7 +128,7 @@ def run_prod(prod_settings, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def resumed_visitor() -> str:
-    return f"restart-{uuid.uuid4().hex[:8]}"
+    return f"restart-{uuid.uuid4()}"
 
 
 def test_run_prod_starts_everything_and_ctrl_c_stops_everything(run_prod, resumed_visitor):

@@ -101,6 +101,9 @@ LINK_REPLY = (
 )
 
 
+FORGOTTEN_REPLY = "C'est noté : je ne garde rien de ce que vous m'avez dit."
+
+
 def default_script(message: str) -> list[dict[str, Any]]:
     if message == "/greet":
         return [
@@ -137,6 +140,9 @@ def default_script(message: str) -> list[dict[str, Any]]:
         ]
     if "site" in message.lower():
         return [{"text": LINK_REPLY}]
+    if message == "Non, je refuse":
+        # the real server's reply to a refused consent: the widget forgets its copy first
+        return [{"custom": {"type": "forget"}}, {"text": FORGOTTEN_REPLY}]
     if message == "/silence":
         return []
     return [{"text": f"Vous avez écrit : {message}"}]

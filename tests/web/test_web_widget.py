@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -476,3 +477,23 @@ def test_one_script_tag_with_data_attributes(chat_factory, web_url, fake_rasa, t
 class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
+
+
+def test_a_refused_consent_clears_the_local_copy_of_the_conversation(chat, fake_rasa):
+    from tests.web.conftest import FORGOTTEN_REPLY
+
+    chat.open_and_wait_greeting()
+    chat.send("Je m'appelle Jeanne Martin, jeanne@example.org")
+    assert "jeanne@example.org" in json.dumps(chat.stored_state())
+    chat.send("Non, je refuse", wait=False)
+    chat.page.wait_for_function(
+        "t => [...document.querySelectorAll('.cp-msg--bot')].some(b => b.textContent.includes(t))",
+        arg=FORGOTTEN_REPLY, timeout=10_000,
+    )
+    chat.wait_idle()
+    assert chat.user_texts() == [] and chat.bot_texts() == [FORGOTTEN_REPLY]
+    stored = json.dumps(chat.stored_state(), ensure_ascii=False)
+    assert "jeanne@example.org" not in stored and "Jeanne" not in stored and FORGOTTEN_REPLY in stored
+    chat.page.reload()  # nothing comes back either
+    chat.panel.wait_for(state="visible")
+    assert chat.user_texts() == [] and chat.bot_texts() == [FORGOTTEN_REPLY]
