@@ -15,8 +15,13 @@ stock channel for well-formed requests. What it adds:
 """
 from __future__ import annotations
 
+import json
 import logging
+import re
+from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+import yaml
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -26,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.knowledge import load_knowledge
+from bot.paths import PROJECT_ROOT
 from bot.sender_ids import refusal as sender_refusal
 from channels import server_tuning
 
@@ -39,6 +45,59 @@ MAX_STORED_MESSAGE_CHARS = 5000
 
 def _bad_request(reason: Text) -> HTTPResponse:
     return response.json({"error": f"Requête invalide : {reason}"}, status=400)
+
+
+# `/intent`, `/intent{"entity": "value"}`, `/intent@0.9`: Rasa's payload syntax (buttons).
+_PAYLOAD = re.compile(r"^/(?P<intent>[\w-]+)(?P<confidence>@[0-9.]+)?(?P<entities>\{.*\})?$", re.DOTALL)
+
+
+@lru_cache(maxsize=1)
+def _domain_names() -> tuple[frozenset, frozenset]:
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")) or {}
+
+    def names(items: Any) -> frozenset:
+        return frozenset(i if isinstance(i, str) else next(iter(i)) for i in items or ())
+
+    return names(domain.get("intents")), names(domain.get("entities"))
+
+
+def as_text_unless_payload(message: str) -> str:
+    """A message starting with « / » is a button payload for Rasa, which logs the intent and
+    entity names it does not know, words typed by a visitor included (« /moi@exemple.fr »):
+    anything but a payload of the domain's intents is read as the text it is."""
+    if not message.startswith("/"):
+        return message
+    match = _PAYLOAD.match(message.strip())
+    intents, entities = _domain_names()
+    if match and match.group("intent") in intents:
+        raw = match.group("entities")
+        if not raw:
+            return message
+        try:
+            values = json.loads(raw)
+        except ValueError:
+            values = None
+        if isinstance(values, dict) and set(values) <= entities:
+            return message
+        return "/" + match.group("intent")  # the button's intent, without unknown entities
+    return message.lstrip("/ ")
+
+
+async def _no_banner(request: Request, served: HTTPResponse) -> Optional[HTTPResponse]:
+    # Rasa's « Hello from Rasa: 3.6.21 » tells a scanner which known flaws to try.
+    if request.path == "/" and served.body and served.body.startswith(b"Hello from Rasa"):
+        return response.json({"status": "ok"})
+    return None
+
+
+def _hide_the_version_banner() -> None:
+    """Rasa creates its Sanic app, then asks each channel for its blueprint: the app exists."""
+    from sanic import Sanic
+
+    for app in list(Sanic._app_registry.values()):
+        if app.name.startswith("rasa_") and not getattr(app.ctx, "coach_banner_hidden", False):
+            app.register_middleware(_no_banner, "response")
+            app.ctx.coach_banner_hidden = True
 
 
 def _too_large(request: Request, exception: Exception) -> HTTPResponse:
@@ -58,6 +117,7 @@ class CoachRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+        _hide_the_version_banner()
 
         @webhook.listener("before_server_start")
         async def french_errors(app: Any, _loop: Any) -> None:
@@ -91,13 +151,14 @@ class CoachRestInput(RestInput):
                 return _bad_request(refused)
             if not isinstance(message, str):
                 return _bad_request("« message » doit être un texte.")
+            message = as_text_unless_payload(message[:MAX_STORED_MESSAGE_CHARS])
             if not message.strip():
                 return response.json(_bot_lines("empty", sender))
 
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(
-                    message[:MAX_STORED_MESSAGE_CHARS], collector, sender,
+                    message, collector, sender,
                     # No client metadata: nothing reads it, and Rasa would store it with
                     # every event (a 1 MB field became 4 MB of tracker rows per message).
                     input_channel=self.name(), metadata=None,

@@ -1,7 +1,12 @@
 # Shared by run.sh and shell.sh: start the action server, wait for HTTP readiness, clean up.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# var/ holds conversations, leads, e-mails and logs: for this user only (0700, files 0600),
+# and everything the servers create there from now on too.
+umask 077
 mkdir -p var/log
+chmod 700 var
+chmod -R go-rwx var
 
 VENV=.venv
 # COACH_MODEL: another trained model to serve (the benchmark serves a snapshot of it).

@@ -66,3 +66,17 @@ def test_run_scripts_check_the_retention_setting_first():
         lines = (ROOT / "scripts" / script).read_text().splitlines()
         check = next(i for i, line in enumerate(lines) if line.startswith("check_settings"))
         assert check < next(i for i, line in enumerate(lines) if line.startswith("apply_migrations")), script
+
+
+def test_var_and_what_the_servers_write_there_are_private():
+    """Conversations, leads, e-mails and logs: readable by this user only."""
+    probe = ROOT / "var" / "log" / "permissions-probe.log"
+    try:
+        out = subprocess.run(
+            ["bash", "-c", f'source scripts/lib.sh; echo secret > "{probe}"; stat -c "%a" var "{probe}"'],
+            cwd=ROOT, capture_output=True, text=True, timeout=60, env=dict(os.environ),
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == ["700", "600"]
+    finally:
+        probe.unlink(missing_ok=True)

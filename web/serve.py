@@ -19,7 +19,7 @@ import sys
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, unquote
 
 WEB_DIR = Path(__file__).resolve().parent
 SERVED_SUFFIXES = {".html", ".css", ".js", ".svg", ".png", ".jpg", ".jpeg", ".webp", ".ico", ".txt"}
@@ -71,8 +71,25 @@ class Handler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
+    def version_string(self) -> str:
+        # Pas de « SimpleHTTP/0.6 Python/3.10.13 » : une version indique quelles failles essayer.
+        return "Coach Partenariat"
+
+    def _malformed(self, path: str) -> bool:
+        """Un octet nul (%00) ou un encodage invalide : 400, jamais une trace d'erreur."""
+        try:
+            decoded = unquote(path, errors="strict")
+        except UnicodeDecodeError:
+            decoded = "\x00"
+        if "\x00" in decoded or "\x00" in path:
+            self.send_error(400, "Requête invalide")
+            return True
+        return False
+
     def do_GET(self) -> None:  # noqa: N802 (nom imposé par http.server)
         path = urlsplit(self.path).path
+        if self._malformed(path):
+            return
         if path == "/config.js":
             body = config_script(self.rasa_url)
             self.send_response(200)
@@ -88,6 +105,8 @@ class Handler(SimpleHTTPRequestHandler):
 
     def do_HEAD(self) -> None:  # noqa: N802
         path = urlsplit(self.path).path
+        if self._malformed(path):
+            return
         if path != "/config.js" and not self._allowed(path):
             self.send_error(404, "Introuvable")
             return

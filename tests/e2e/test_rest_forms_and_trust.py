@@ -244,3 +244,20 @@ def test_a_refused_consent_forgets_everything_the_form_heard(live_stack):
     assert "karim" not in stored.lower() and "Stopper" not in stored and "06 12 34 56 78" not in stored
     assert "je voudrais être rappelé" not in stored  # from the form's start on
     assert texts(live_stack.chat(sender, "c'est quoi un partenariat ?"))  # the conversation goes on
+
+
+def test_a_message_starting_with_a_slash_is_read_as_text_and_never_logged(live_stack):
+    sender = new_sender()
+    assert texts(live_stack.chat(sender, "/karim.rasalog@example.org mon adresse"))
+    assert texts(live_stack.chat(sender, '/greet{"email": "lea.rasalog@example.org"}'))
+    log = (live_stack.workdir / "rasa.log").read_text(encoding="utf-8", errors="replace")
+    assert "rasalog" not in log
+
+
+def test_the_rasa_server_shows_no_version_banner(live_stack):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{live_stack.rasa_url}/", timeout=10) as answer:
+        body = answer.read().decode()
+        assert json.loads(body) == {"status": "ok"} and "Rasa" not in body
+        assert "Sanic" not in str(answer.headers) and "3.6" not in str(answer.headers)

@@ -76,3 +76,16 @@ def test_page_widget_and_headers(base_url):
 @pytest.mark.parametrize("path", ["/serve.py", "/README.md", "/.gitignore", "/missing.html"])
 def test_only_static_assets_are_served(base_url, path):
     assert get(base_url + path)[0] == 404
+
+
+@pytest.mark.parametrize("path", ["/%00", "/index.html%00.js", "/%C3%28.js", "/a%00b/"])
+def test_a_null_byte_or_a_bad_encoding_is_a_400_not_a_dropped_connection(base_url, path):
+    status, headers, _ = get(base_url + path)
+    assert status == 400
+    assert get(base_url + "/")[0] == 200  # the server is still there
+
+
+def test_no_version_banner(base_url):
+    _, headers, _ = get(base_url + "/")
+    assert headers["Server"] == "Coach Partenariat"
+    assert "Python" not in str(headers) and "SimpleHTTP" not in str(headers)
