@@ -68,7 +68,9 @@ def _form_started_at(tracker: Tracker) -> Optional[float]:
     """When the contact form was last activated: the start of what to redact."""
     for event in reversed(tracker.events):
         if event.get("event") == "active_loop" and event.get("name") == FORM:
-            return event.get("timestamp")
+            # A copy made when the session was rolled over remembers when the form started.
+            copied = (event.get("metadata") or {}).get("coach_rollover") or {}
+            return copied.get("original_timestamp") or event.get("timestamp")
     return None
 
 

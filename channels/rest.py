@@ -100,6 +100,35 @@ def _hide_the_version_banner() -> None:
             app.ctx.coach_banner_hidden = True
 
 
+DEFAULT_MAX_TURNS = 1000
+
+
+def max_turns(env: Optional[dict] = None) -> int:
+    """CONVERSATION_MAX_TURNS: messages a conversation accepts (default 1,000)."""
+    import os
+
+    raw = ((os.environ if env is None else env).get("CONVERSATION_MAX_TURNS") or "").strip()
+    try:
+        return int(raw) if raw and int(raw) > 0 else DEFAULT_MAX_TURNS
+    except ValueError:
+        return DEFAULT_MAX_TURNS
+
+
+def _turns_so_far(request: Request, sender: str) -> int:
+    """The visitor's messages so far, from our tracker store (0 with any other store)."""
+    agent = getattr(request.app.ctx, "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    store = getattr(store, "_tracker_store", store)  # Rasa wraps it in a FailSafeTrackerStore
+    turns = getattr(store, "turns", None)
+    if turns is None:
+        return 0
+    try:
+        return turns(sender)
+    except Exception:  # the store is down: the message goes on, Rasa's fail-safe handles it
+        logger.warning("Could not count the turns of conversation %s", sender)
+        return 0
+
+
 def _too_large(request: Request, exception: Exception) -> HTTPResponse:
     return response.json(
         {"error": "Requête invalide : message trop long (2 000 caractères au plus)."}, status=413
@@ -154,6 +183,10 @@ class CoachRestInput(RestInput):
             message = as_text_unless_payload(message[:MAX_STORED_MESSAGE_CHARS])
             if not message.strip():
                 return response.json(_bot_lines("empty", sender))
+
+            if _turns_so_far(request, sender) >= max_turns():
+                # Documented limit (README): a conversation this long only costs everyone.
+                return response.json(_bot_lines("conversation_too_long", sender))
 
             collector = CollectingOutputChannel()
             try:

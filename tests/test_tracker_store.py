@@ -2,6 +2,8 @@
 table, on SQLite and PostgreSQL: either store can read what the other wrote."""
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -175,3 +177,115 @@ async def test_forget_since_redacts_the_turn_that_asked_it_once_stored(store_set
     assert len(stored.events) == len(tracker.events)  # rewritten in place, nothing appended twice
     await store.save(stored)
     assert len(stored_rows(store)) == len(tracker.events)
+
+
+def turn_now(number: int) -> list:
+    """A turn as Rasa writes it: each event stamped when it happens."""
+    intent = {"name": "continue", "confidence": 0.97}
+    return [
+        UserUttered(f"la suite {number}", intent, [], {"intent": intent, "text": f"la suite {number}"}),
+        ActionExecuted("action_coach_step"),
+        BotUttered("Le point suivant, c’est le pilotage."),
+        SlotSet("coaching_step", number),
+        ActionExecuted("action_listen"),
+    ]
+
+
+ROLL_DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [continue, inform]
+slots:
+  coaching_step:
+    type: float
+    influence_conversation: false
+    mappings: [{type: custom}]
+  contact_name:
+    type: text
+    influence_conversation: false
+    mappings: [{type: custom}]
+forms:
+  contact_form:
+    required_slots: [contact_name]
+"""
+)
+
+
+async def test_a_long_session_is_rolled_over_and_the_conversation_goes_on(store_settings, monkeypatch):
+    """Past TRACKER_ROLLOVER_EVENTS, a message reads a bounded session that carries the
+    slots, the open form and the last two turns; the table keeps every original."""
+    from rasa.shared.core.events import ActiveLoop
+
+    monkeypatch.setenv("TRACKER_ROLLOVER_EVENTS", "40")
+    store = LeanSQLTrackerStore(domain=ROLL_DOMAIN, **store_settings)
+    tracker = DialogueStateTracker.from_events("long", session(time.time()), ROLL_DOMAIN.slots)
+    await store.save(tracker)
+    sizes = []
+    for number in range(1, 61):
+        tracker = await store.retrieve("long")
+        sizes.append(len(tracker.events))
+        for event in turn_now(number):
+            tracker.update(event)
+        if number == 30:
+            tracker.update(ActiveLoop("contact_form"))
+            tracker.update(SlotSet("contact_name", "Léa"))
+            tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+    assert max(sizes) <= 40 + 20  # bounded, whatever the length of the conversation
+    latest = await store.retrieve("long")
+    assert latest.get_slot("coaching_step") == 60 and latest.get_slot("contact_name") == "Léa"
+    assert latest.active_loop_name == "contact_form"
+    assert latest.latest_message.text == "la suite 60"
+    assert store.turns("long") == 60
+    full = await store.retrieve_full_tracker("long")
+    originals = [e.text for e in full.events if isinstance(e, UserUttered)
+                 and "coach_rollover" not in (e.metadata or {})]
+    assert originals == [f"la suite {n}" for n in range(1, 61)]
+
+
+async def test_the_transcript_shows_each_message_once_after_rollovers(store_settings, monkeypatch):
+    from bot.leads.transcript import read_transcript
+
+    monkeypatch.setenv("TRACKER_ROLLOVER_EVENTS", "20")
+    store = LeanSQLTrackerStore(domain=DOMAIN, **store_settings)
+    tracker = DialogueStateTracker.from_events("t", session(time.time()), DOMAIN.slots)
+    await store.save(tracker)
+    for number in range(1, 16):
+        tracker = await store.retrieve("t")
+        for event in turn_now(number):
+            tracker.update(event)
+        await store.save(tracker)
+    url = store.engine.url.render_as_string(hide_password=False)
+    said = [line.text for line in read_transcript("t", url) if line.speaker == "visitor"]
+    assert said == [f"la suite {n}" for n in range(1, 16)]
+
+
+async def test_no_rollover_while_the_bot_is_still_acting(store_settings, monkeypatch):
+    from channels.tracker_store import rollover_rows
+
+    monkeypatch.setenv("TRACKER_ROLLOVER_EVENTS", "5")
+    events = session(1.0) + turn(1, 2.0) + turn(2, 3.0)
+    tracker = DialogueStateTracker.from_events("x", events[:-1], DOMAIN.slots)  # no action_listen yet
+    assert rollover_rows(tracker, 5) == []
+    tracker = DialogueStateTracker.from_events("x", events, DOMAIN.slots)
+    assert rollover_rows(tracker, 0) == []  # 0: never
+    rows = rollover_rows(tracker, 5)
+    assert rows[1]["event"] == "session_started" and rows[1]["metadata"]["coach_rollover"]["turns_before"] == 2
+
+
+def test_each_message_s_queries_read_the_latest_session_through_an_index(tmp_path):
+    """The cost of a message must not grow with the conversation: none of the per-message
+    statements may read all of a conversation's rows (SQLite's query plan)."""
+    store = LeanSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "plan.sqlite3"))
+    with store.engine.connect() as connection:
+        for statement in (store._session_start.params(sender_id="a"),
+                          store._read_latest_session.params(sender_id="a", start=5.0),
+                          store._count_latest_session.params(sender_id="a", start=5.0),
+                          store._read_turn_rows.params(sender_id="a", start=5.0)):
+            sql = statement.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True})
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+            details = " ".join(row[-1] for row in plan)
+            # Bounded by the session: an index on (sender_id, [type_name,] timestamp), searched
+            # on the timestamp or the event type; never all of the conversation's rows.
+            assert "SCAN events" not in details and "USING" in details and "ix_events_coach_" in details, details
+            assert "timestamp>" in details or "type_name=" in details, details

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 # The slot an action sets when unconsented personal data must be forgotten: the tracker store
 # redacts from that moment once the turn is stored (channels/tracker_store.py).
 FORGET_SLOT = "forget_since"
+# Events the tracker store copied into a new session (channels/tracker_store.py, rollover):
+# the originals are in the table too, a transcript shows them once.
+ROLLOVER_MARK = '"coach_rollover"'
 
 DEFAULT_TRACKER_DB_URL = "sqlite:///var/tracker.sqlite3"
 
@@ -141,6 +144,8 @@ def read_transcript(
         engine.dispose()
     lines = []
     for sender_id, type_name, timestamp, data in rows:
+        if data and ROLLOVER_MARK in data:
+            continue  # a copy written when the tracker store rolled the session over
         text = _text_of(data)
         if text is None:
             continue

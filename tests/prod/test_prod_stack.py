@@ -103,6 +103,27 @@ def test_only_the_webhook_and_health_are_public_and_the_api_is_disabled(prod_sta
         assert listening_addresses(port) == ["127.0.0.1"], port
 
 
+def test_the_action_servers_only_answer_the_rasa_replicas(prod_stack):
+    """A local process posting `next_action: action_submit_lead` stored leads with consent
+    proofs: without ACTIONS_SECRET, the action servers and nginx's action side say 401."""
+    stack = prod_stack
+    before = stack.count_leads()
+    sender = new_sender("forged")
+    call = json.dumps({
+        "next_action": "action_submit_lead", "sender_id": sender, "version": "3.6.21", "domain": {},
+        "tracker": {"sender_id": sender, "slots": {"contact_name": "Mallory", "contact_email": "m@example.org",
+                                                   "contact_consent": "yes"}, "events": [], "latest_message": {}},
+    }).encode()
+    ports = stack.action_ports + [int(stack.env["ACTIONS_PORT"])]
+    for port in ports:
+        for headers in ({}, {"X-Actions-Secret": "devine"}):
+            response = http_request(f"http://127.0.0.1:{port}/webhook", "POST", call,
+                                    {"Content-Type": "application/json", **headers})
+            assert response.status == 401, (port, response.status)
+    assert stack.count_leads() == before
+    assert texts(stack.chat(new_sender(), "bonjour"))  # Rasa, which has the secret, is served
+
+
 def test_cors_allows_the_demo_page_only(prod_stack):
     stack = prod_stack
     allowed = f"http://localhost:{stack.env['WEB_PORT']}"
