@@ -223,6 +223,15 @@ def test_malformed_bodies_through_nginx_get_a_french_400(prod_stack, before_host
     assert response.json()["error"].startswith("Requête invalide")
 
 
+@pytest.mark.parametrize("sender", ["1", "visiteur-42", "0612345678", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"])
+def test_a_guessable_sender_id_is_refused_through_nginx(prod_stack, before_hostile, sender):
+    """The id is the conversation's only credential, in this profile too."""
+    response = prod_stack.post(json.dumps({"sender": sender, "message": "bonjour"}).encode())
+    assert response.status == 400, (response.status, response.body[:200])
+    assert response.json()["error"].startswith("Requête invalide")
+    assert prod_stack.count_events(sender) == 0
+
+
 @pytest.mark.parametrize("body", ODD_BODIES, ids=lambda b: repr(b[:24]))
 def test_odd_but_well_formed_bodies_are_answered(prod_stack, before_hostile, body):
     response = prod_stack.post(body)
