@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.coaching import Coach, SessionState
+from bot.repetition import hint_key, is_repeat, previous_turn
 from bot.replies import Reply
 from bot.text import is_too_long
 
@@ -52,7 +53,12 @@ def latest_intent(tracker: Tracker) -> str:
 
 
 def send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> None:
-    """One bubble per message, the buttons (and any custom payload) under the last one."""
+    """One bubble per message, the buttons (and any custom payload) under the last one. The
+    same message twice never gets the same bubbles twice (bot/repetition.py)."""
+    previous_message, previous_reply, message = previous_turn(tracker.events)
+    if is_repeat(previous_message, previous_reply, message, reply):
+        form = (tracker.active_loop or {}).get("name")
+        reply = Reply(coach().line(hint_key(reply, form)).messages, reply.buttons, reply.custom)
     if is_too_long(latest_text(tracker)):
         reply = coach().line("too_long").then(reply)
     buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]

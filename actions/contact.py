@@ -40,6 +40,7 @@ from bot.leads.consent import get_notice
 from bot.leads.service import LeadService, LeadSubmission, TooManySubmissions
 from bot.leads.spool import LeadSpool, replay_in_background, spool_after_outage
 from bot.leads.transcript import FORGET_SLOT
+from bot.repetition import is_repeat, previous_turn
 from bot.replies import Button, Reply
 
 logger = logging.getLogger(__name__)
@@ -123,7 +124,12 @@ class ValidateContactForm(FormValidationAction):
         if not turn.is_answer:
             return []  # the form is rejected: the rules answer (a question, "stop"...)
         if turn.error:
-            dispatcher.utter_message(text=turn.error)
+            # The same wrong value again: a hint rather than the same error bubble.
+            previous_message, previous_reply, message = previous_turn(tracker.events)
+            if is_repeat(previous_message, previous_reply[:1], message, Reply((turn.error,))):
+                send(dispatcher, tracker, coach().line("repeated_contact"))
+            else:
+                dispatcher.utter_message(text=turn.error)
             return [SlotSet(requested, None)]  # keeps the form going: it asks the same field again
         return [SlotSet(slot, value) for slot, value in turn.slots.items()]
 

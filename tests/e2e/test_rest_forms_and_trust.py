@@ -261,3 +261,19 @@ def test_the_rasa_server_shows_no_version_banner(live_stack):
         body = answer.read().decode()
         assert json.loads(body) == {"status": "ok"} and "Rasa" not in body
         assert "Sanic" not in str(answer.headers) and "3.6" not in str(answer.headers)
+
+
+def test_the_same_message_twice_never_gets_the_same_bubbles_twice(live_stack):
+    sender = new_sender()
+    open_contact_form(live_stack, sender)
+    live_stack.chat(sender, "Alice Martin")
+    live_stack.chat(sender, "Martin Conseil")
+    first = texts(live_stack.chat(sender, "alice.martin.example.fr"))
+    second = texts(live_stack.chat(sender, "alice.martin.example.fr"))
+    assert first and second and first != second
+    assert second[0] == K.lines["repeated_contact"][0]  # then the question again
+    # A question asked twice in a row: the second time, a short hint instead of the same answer.
+    other = new_sender()
+    answer = texts(live_stack.chat(other, "c'est quoi les quatre piliers ?"))
+    again = live_stack.chat(other, "c'est quoi les quatre piliers ?")
+    assert texts(again) != answer and texts(again)[0].startswith("Pardon")
