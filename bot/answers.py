@@ -76,7 +76,8 @@ bien sûr que non | évidemment que non | sûrement pas | aucunement | nullement
 loin de là | je ne pense pas | je ne crois pas | je pense que non | je crois que non | que non |
 non plus | rien du tout | pas le cas | vraiment pas | pas franchement | pas trop | pas tellement |
 pas beaucoup | pas encore | toujours pas | pas pour l'instant | pas pour le moment | plutôt non | plutôt pas |
-pas vraiment | pas réellement | il faudrait | faudrait | on devrait | il faut qu'on | ce serait bien | on verra |
+pas vraiment | pas réellement | clairement pas | clairement non | franchement pas | franchement non |
+il faudrait | faudrait | on devrait | il faut qu'on | ce serait bien | on verra |
 on verra bien | pas défini | pas clair
 """
 _PARTLY = """
@@ -86,7 +87,8 @@ pas tout à fait | pas complètement | pas totalement | pas entièrement | pas t
 ça dépend | cela dépend | parfois | des fois | de temps en temps | moyennement | bof | mouais | mitigé |
 à peu près | presque | quasiment | en gros | dans les grandes lignes | oui et non | ni oui ni non |
 pourquoi pas | pas évident | sur certains points | pas assez |
-peut mieux faire | pas à 100 % | plutôt moyen
+peut mieux faire | pas à 100 % | plutôt moyen | une partie | beaucoup moins | bien moins | nettement moins |
+un peu moins
 """
 # Work in progress: "partly", unless the answer opens with a "non" ("pas encore, on en est
 # au tout début" is a no).
@@ -501,24 +503,78 @@ def _weigh(analysis: _Analysis, matches: list[_Match]) -> str:
 
     if not evidence:
         return "unknown"
-    if "partly" in evidence and _leading_particle(analysis, matches) == "no" and all(
+    leading = _leading_particle(analysis, matches)
+    if leading == "no" and _opens_with_a_strong_no(analysis, matches):
+        return "no"  # "pas du tout, on fait tous un peu de tout": the answer is given first
+    if "partly" in evidence and leading == "no" and all(
         m.cue.source == 0 or m.cue.role == "progress" for m in matches if m.cue.answer == "partly"
     ):
         return "no"  # "non, on se parle quand il y a un souci": the facts say how little there is
     if "partly" in evidence:
         return "partly"
     if "unknown" in evidence:
+        if _first_clause_sure_then_doubt(matches):
+            return "partly"  # "nous oui, eux je ne suis pas sûr": one side only
         return "unknown"  # "je ne sais pas si on a un contrat": honest doubt beats a stray cue
+    if set(evidence) == {"no"} and analysis.contrast and _something_before_the_contrast(analysis, negated):
+        return "partly"  # "on en a parlé, mais rien n'est calé": some of it, not all
     if set(evidence) == {"yes"} and analysis.contrast and _leading_particle(analysis, matches) == "yes" \
             and _reservation_after_contrast(analysis):
         return "partly"  # "oui, sauf sur les prix", "oui mais il reste des zones grises"
     if "yes" in evidence and "no" in evidence:
+        if analysis.contrast and _intention_then_nothing(analysis, negated):
+            return "no"  # "on a prévu de mutualiser mais rien n'a bougé": not started
         if analysis.contrast:
             return "partly"  # "oui mais c'est lui qui décide de tout"
         if len(specific) == 1:
             return specific.pop()  # "oui, on n'a jamais eu de contrat": the facts beat the particle
         return _leading_particle(analysis, matches) or "partly"
     return evidence[0]
+
+
+# Answers that open with these leave no doubt, whatever nuance follows.
+_STRONG_NO = frozenset({"pas du tout", "absolument pas", "clairement pas", "clairement non", "certainement pas",
+                        "franchement pas", "loin de la", "rien du tout", "du tout"})
+
+
+def _opens_with_a_strong_no(analysis: _Analysis, matches: list[_Match]) -> bool:
+    first = next((m for m in matches if m.cue.role == "particle"), None)
+    if first is None:
+        return False
+    said = " ".join(analysis.words[i].surface for i in range(first.positions[0], first.positions[-1] + 1))
+    return said in _STRONG_NO
+
+
+def _first_clause_sure_then_doubt(matches: list[_Match]) -> bool:
+    """A yes in one clause, a doubt in a later one: the answer holds for one side only."""
+    yes = [m.clause for m in matches if m.cue.answer == "yes"]
+    doubt = [m.clause for m in matches if m.cue.answer == "unknown"]
+    return bool(yes and doubt) and min(yes) < min(doubt)
+
+
+def _something_before_the_contrast(analysis: _Analysis, negated: set[int]) -> bool:
+    """Words of substance, not negated, before the "mais" of an answer whose negation comes
+    after it: "on a regardé ses comptes mais pas sa capacité" (but not "non mais non")."""
+    first_contrast = next((w.clause for w in analysis.words if w.clause > 0), None)
+    if first_contrast is None:
+        return False
+    before = [w for w in analysis.words if w.clause < first_contrast and w.surface not in _FILLERS]
+    return len(before) >= 2 and not any(w.clause in negated for w in before) \
+        and not any(w.surface in ("non", "nan", "no") for w in before) \
+        and not any(w.forms & _INTENTION for w in before)  # « on a prévu de le faire mais rien n'a commencé »: no
+
+
+def _intention_then_nothing(analysis: _Analysis, negated: set[int]) -> bool:
+    first_contrast = next((w.clause for w in analysis.words if w.clause > 0), None)
+    if first_contrast is None:
+        return False
+    intends = any(w.forms & _INTENTION for w in analysis.words if w.clause < first_contrast)
+    return intends and any(clause >= first_contrast for clause in negated)
+
+
+# An intention is not a start: « on a prévu… mais rien », « on voudrait… mais pas encore ».
+_INTENTION = frozenset({"prevoir", "prevu", "vouloir", "voulu", "voudrait", "envisager", "envisage", "compter",
+                        "souhaiter", "souhaite", "aimer", "aimerait", "esperer", "devoir", "devrait", "projet"})
 
 
 def _reservation_after_contrast(analysis: _Analysis) -> bool:

@@ -114,6 +114,9 @@ def _short_text(text: str, limit: int) -> str:
 
 def _is_skip(text: str, field_name: Optional[str] = None) -> bool:
     folded = fold(text)
+    if field_name == "callback" and re.search(r"\b(?:sauf|mais pas|pas le|pas les|plutot|de preference)\b", folded) \
+            and mentions_moment(text):
+        return False  # « n'importe quand sauf le lundi »: a preference after all
     inside = _SKIP_INSIDE.get(field_name or "")
     return bool(_SKIP.match(folded) or (inside is not None and inside.search(folded)))
 

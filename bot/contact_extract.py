@@ -48,17 +48,18 @@ _NAME_INTROS = re.compile(
     re.IGNORECASE,
 )
 # Weaker introductions (« je suis plombier », « c'est urgent »): a name only if capitalised.
-_WEAK_NAME_INTROS = re.compile(rf"(?:je\s+suis|c{_APOS}\s*est|ici)\s+", re.IGNORECASE)
+_WEAK_NAME_INTROS = re.compile(rf"(?:\bje\s+suis|\bc{_APOS}\s*est|\bc|\bici)\s+", re.IGNORECASE)  # « c Jérémy »
 # « Nom : Duval, prénom : Isabelle »
 _FIRST_NAME = re.compile(rf"pr[ée]nom\s*:?\s*([^\W\d_][\w'’-]*)", re.IGNORECASE)
 _LAST_NAME = re.compile(rf"(?<!pr[ée])\bnom\s*:\s*([^\W\d_][\w'’-]*)", re.IGNORECASE)
 _COMPANY_INTROS = re.compile(
-    rf"(?:(?:la|ma|notre)\s+(?:soci[ée]t[ée]|bo[iî]te|entreprise|structure|agence|sarl|sas|st[ée])\s+"
+    rf"(?:\b(?:la|ma|notre)\s+(?:soci[ée]t[ée]|bo[iî]te|entreprise|structure|agence|sarl|sas|st[ée])\s+"
     rf"(?:s{_APOS}\s*appelle\s+|c{_APOS}\s*est\s+|est\s+)?|"
-    rf"(?:le|mon|notre)\s+(?:cabinet|groupe|bureau|atelier|magasin|garage|studio)\s+(?:s{_APOS}\s*appelle\s+|c{_APOS}\s*est\s+)?|"
+    rf"\b(?:le|mon|notre)\s+(?:cabinet|groupe|bureau|atelier|magasin|garage|studio)\s+(?:s{_APOS}\s*appelle\s+|c{_APOS}\s*est\s+)?|"
+    rf"\bqui\s+s{_APOS}\s*appelle\s+|"
     rf"l{_APOS}\s*entreprise\s+(?:s{_APOS}\s*appelle\s+|c{_APOS}\s*est\s+)?|"
     rf"(?:on|nous)\s+s{_APOS}\s*appel(?:le|ons)\s+|nous\s*,?\s*c{_APOS}\s*est\s+|"
-    rf"(?:la|le|l{_APOS}|ma|mon|notre)\s*[^\W\d_]+\s+s{_APOS}\s*appelle\s+|"
+    rf"\b(?:la|le|l{_APOS}|ma|mon|notre)\s*[^\W\d_]+\s+s{_APOS}\s*appelle\s+|"
     rf"(?:je\s+(?:bosse|travaille|suis)|on\s+est|nous\s+sommes)\s+chez\s+|"
     rf"de\s+chez\s+|chez\s+|je\s+dirige\s+|g[ée]rant(?:e)?\s+(?:de\s+(?:la\s+soci[ée]t[ée]\s+)?|d{_APOS}\s*)|"
     rf"(?:de|pour)\s+la\s+soci[ée]t[ée]\s+|soci[ée]t[ée]\s*:\s*|entreprise\s*:\s*)",
@@ -66,13 +67,21 @@ _COMPANY_INTROS = re.compile(
 )
 # Where a value stops: the next clause.
 _VALUE_END = re.compile(
-    rf"\s*(?:[,;.!?()]|\s-\s|\bet\b|\bdepuis\b|\bon\s|\bnous\s|\bje\s|\bj{_APOS}|\bmon\s|\bma\s|\bmes\s|"
+    rf"\s*(?:[,;.!?()]|\s-\s|\bet\b|\bau\s+fait\b|\bdepuis\b|\bon\s|\bnous\s|\bje\s|\bj{_APOS}|\bmon\s|\bma\s|\bmes\s|"
     rf"\bc{_APOS}\s*est\b|\bà\s|\ba\s|\bbas[ée]e?s?\b|\bsitu[ée]e?s?\b|\bdans\s|\ben\s|\bqui\s|\bpour\s|"
     rf"\bg[ée]rant|\bdirect|\bresponsable|\bcommercial|\bconducteur|\bfondat|\bpatron|\bpdg\b|\bceo\b|"
     rf"\bde\s+la\s+soci|\bde\s+chez|\bchez\b|\bune?\s)",
     re.IGNORECASE,
 )
-_GREETING = re.compile(r"^\s*(?:bonjour|bonsoir|salut|hello|re|oui|alors|donc|euh+|ben|bah)\b[\s,!.:]*", re.IGNORECASE)
+_GREETING = re.compile(
+    r"^\s*(?:(?:bonjour|bonsoir|salut|hello|re|oui|alors|donc|euh+|ben|bah|ah|oh|pardon|oups|d[ée]sol[ée]e?)\b[\s,!.:]*)+",
+    re.IGNORECASE,
+)
+# At the company question, what may stand before the name itself: « nom : », « c'est la ».
+_COMPANY_LEAD = re.compile(
+    rf"^\s*(?:(?:nom|raison\s+sociale)(?:\s+de\s+l{_APOS}\s*entreprise)?\s*:\s*|c{_APOS}\s*est\s+(?:la\s+|le\s+|l{_APOS}\s*)?(?!(?:soci[ée]t[ée]|entreprise|bo[iî]te|structure|agence|cabinet|groupe)\b))",
+    re.IGNORECASE,
+)
 # Words that make a sentence, never part of a name: « finalement je veux pas… ».
 _SENTENCE_WORDS = frozenset(fold(w) for w in """
 je j tu il elle on nous vous ils elles me moi te mon ma mes ton ta votre vos leur pas ne n plus
@@ -164,6 +173,8 @@ def extract(text: str, asked: Optional[str] = None) -> Extracted:
     """Every contact detail in `text`; `asked` (the field on screen) may take a bare value."""
     found = Extracted()
     rest = _phones(_emails(normalise(text), found), found)
+    if asked == "company" and "?" not in rest:  # « c'est pour quoi faire, le nom ? » is a question
+        rest = _COMPANY_LEAD.sub("", _GREETING.sub("", rest), count=1)
     if "phone" not in found.values and asked == "phone" and re.search(r"\d", rest):
         digits = re.sub(r"[^\d+]", "", rest)
         if digits:

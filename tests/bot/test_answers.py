@@ -317,3 +317,19 @@ UNDERSTOOD = [
 @pytest.mark.parametrize("text, key, expected", UNDERSTOOD)
 def test_understood(text, key, expected):
     assert answers_module.understood(text, key) is expected
+
+
+@pytest.mark.parametrize("text, key, expected", [
+    # An answer that opens with a strong « no » stays a no, whatever nuance follows.
+    ("absolument pas, chacun travaille un peu dans son coin", "pooled_efforts", "no"),
+    ("clairement non, ils ne répondent même plus au téléphone", "shared_desire", "no"),
+    # One side yes, the other less, or unsure: partly.
+    ("la direction oui, les commerciaux bien moins", "shared_desire", "partly"),
+    ("de notre côté oui, du leur je ne suis pas certain", "shared_stakes", "partly"),
+    # Something done, something missing after a « mais »: partly; an intention is not a start.
+    ("on a fixé un point trimestriel mais rien n'est encore formalisé", "piloting", "partly"),
+    ("on a prévu de mutualiser mais rien n'a bougé", "pooled_efforts", "no"),
+    ("une partie seulement, le volet commercial", "contract", "partly"),
+])
+def test_nuances_read_as_a_consultant_would(text, key, expected):
+    assert parse_answer(text, key) == expected

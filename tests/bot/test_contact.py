@@ -145,3 +145,20 @@ def test_social_words_are_never_a_name_or_a_company(field, text, intent):
 
 def test_stop_alone_still_leaves_the_name_question():
     assert read("name", "stop", intent="stop_session").is_answer is False
+
+
+@pytest.mark.parametrize("field, text, expected", [
+    ("name", "c Manon Leroy", {"name": "Manon Leroy"}),
+    ("company", "raison sociale : Toitures Bernard", {"company": "Toitures Bernard"}),
+    ("company", "une petite SAS qui s'appelle Verger du Lac", {"company": "Verger du Lac"}),
+    ("company", "oh pardon, c'est la Brasserie du Port, et moi c'est Yann Kerbrat au fait",
+     {"company": "Brasserie du Port", "name": "Yann Kerbrat"}),
+    ("callback", "quand vous voulez sauf le vendredi", {"callback": "quand vous voulez sauf le vendredi"}),
+])
+def test_details_inside_sentences(field, text, expected):
+    turn = read(field, text, intent="inform")
+    assert turn.slots == {slot_for(k): v for k, v in expected.items()}
+
+
+def test_a_question_about_the_company_field_is_not_a_company():
+    assert read("company", "c'est pour faire quoi, le nom de la boîte ?", intent="why_asked").is_answer is False
