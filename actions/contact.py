@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 FORM = "contact_form"
 REQUESTED_SLOT = "requested_slot"
 LEAD_SLOT = "lead_id"
+# When the current contact form first started: what to forget from (kept while it is paused).
+STARTED_SLOT = "contact_started_at"
 
 @lru_cache(maxsize=1)
 def lead_service() -> LeadService:
@@ -62,7 +65,7 @@ def contact_slots(tracker: Tracker) -> Dict[str, Optional[str]]:
 
 
 def _clear_contact_slots() -> List[Dict[str, Any]]:
-    return [SlotSet(slot, None) for slot in (*REQUIRED_SLOTS, FIX_SLOT, NOTICE_SLOT)]
+    return [SlotSet(slot, None) for slot in (*REQUIRED_SLOTS, FIX_SLOT, NOTICE_SLOT, STARTED_SLOT)]
 
 
 def _form_started_at(tracker: Tracker) -> Optional[float]:
@@ -83,8 +86,10 @@ FORGET_PAYLOAD = {"type": "forget"}
 def forget_personal_data(tracker: Tracker, dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
     """The event that has the tracker store redact the contact form's messages once this turn
     is stored (channels/tracker_store.py): this turn's own message is not in the store yet.
-    Sent first in the reply, the widget's signal to forget its copy as well."""
-    started = _form_started_at(tracker)
+    Sent first in the reply, the widget's signal to forget its copy as well. From the form's
+    first start (`contact_started_at`: a paused then resumed form, or one carried over a
+    rollover, has no activation event of its own left to find)."""
+    started = tracker.get_slot(STARTED_SLOT) or _form_started_at(tracker)
     if started is None:
         return []
     dispatcher.utter_message(json_message=FORGET_PAYLOAD)
@@ -202,7 +207,7 @@ class ActionStartContact(Action):
             send(dispatcher, tracker, coach().line("contact_resumed"))
             return [SlotSet(FIX_SLOT, None)]
         send(dispatcher, tracker, coach().line("contact_intro"))
-        return _clear_contact_slots()
+        return [*_clear_contact_slots(), SlotSet(STARTED_SLOT, time.time())]
 
 
 class ActionPauseContact(Action):

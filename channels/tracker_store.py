@@ -209,8 +209,13 @@ def rollover_rows(tracker: DialogueStateTracker, threshold: int) -> list[dict]:
             first_kept = index
             if turns == KEPT_TURNS:
                 break
-    # After every event of the old session (their clock may run ahead of this replica's).
-    now = max(time.time(), max((e.timestamp for e in itertools.islice(events, start, None)), default=0.0) + 1e-5)
+    # This replica's clock, as Rasa dates its own session starts: carrying a clock that ran
+    # ahead (another replica's) forward would hide every later event until it caught up.
+    now = time.time()
+    latest = max((e.timestamp for e in itertools.islice(events, start, None)), default=0.0)
+    if latest > now:
+        logger.warning("Rollover of %s: events %.1f s in the future (clock skew between replicas?)",
+                       tracker.sender_id, latest - now)
     opening = events[start]
     session_mark = ((opening.metadata or {}).get(ROLLOVER_KEY) or {}) if isinstance(opening, SessionStarted) else {}
     turns_before = int(session_mark.get("turns_before") or 0) + sum(

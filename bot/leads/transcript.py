@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 FORGET_SLOT = "forget_since"
 # Events the tracker store copied into a new session (channels/tracker_store.py, rollover):
 # the originals are in the table too, a transcript shows them once.
-ROLLOVER_MARK = '"coach_rollover"'
+ROLLOVER_KEY = "coach_rollover"
 
 DEFAULT_TRACKER_DB_URL = "sqlite:///var/tracker.sqlite3"
 
@@ -106,13 +106,17 @@ def _engine_or_none(url: str):
 
 
 def _text_of(data: Optional[str]) -> Optional[str]:
+    """The message's words; None for an event without any, or for a copy the tracker store
+    made when it rolled the session over (its original is in the table too)."""
     if not data:
         return None
     try:
         payload = json.loads(data)
     except (TypeError, ValueError):
         return None
-    text = payload.get("text") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict) or ROLLOVER_KEY in (payload.get("metadata") or {}):
+        return None
+    text = payload.get("text")
     return text if isinstance(text, str) and text.strip() else None
 
 
@@ -144,8 +148,6 @@ def read_transcript(
         engine.dispose()
     lines = []
     for sender_id, type_name, timestamp, data in rows:
-        if data and ROLLOVER_MARK in data:
-            continue  # a copy written when the tracker store rolled the session over
         text = _text_of(data)
         if text is None:
             continue

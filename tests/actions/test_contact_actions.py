@@ -106,3 +106,37 @@ def test_a_new_session_carries_the_coaching_state_but_never_the_contact_form():
     carried = slot_events(events)
     assert carried["coaching_step"] == 3.0 and carried["diag_autonomy"] == "yes"
     assert not any(name.startswith("contact_") or name == "requested_slot" for name in carried)
+
+
+def test_a_paused_then_resumed_form_is_forgotten_from_its_first_start():
+    """Redacting from the resume only would keep everything typed before the pause."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.contact import forget_personal_data
+
+    resumed = [{"event": "active_loop", "name": "contact_form", "timestamp": 500.0}]
+    tracker = make_tracker("deny", "Non", slots={**FILLED, "contact_started_at": 100.0}, events=resumed)
+    assert forget_personal_data(tracker, CollectingDispatcher()) == [
+        {"event": "slot", "timestamp": None, "name": "forget_since", "value": 100.0}]
+
+
+def test_a_paused_form_carried_over_a_rollover_is_still_forgotten():
+    """After a rollover the session holds the slots but no activation of the form."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.contact import forget_personal_data
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("restart", "recommencer", slots={**FILLED, "contact_started_at": 100.0})
+    assert slot_events(forget_personal_data(tracker, dispatcher))["forget_since"] == 100.0
+    assert dispatcher.messages[0]["custom"] == {"type": "forget"}  # the widget forgets too
+
+
+def test_a_fresh_contact_request_remembers_when_the_form_started():
+    from actions.contact import ActionStartContact
+
+    _, events = run(ActionStartContact(), make_tracker("request_contact", "je veux être rappelé"))
+    assert slot_events(events)["contact_started_at"] > 1_700_000_000
+    _, events = run(ActionStartContact(), make_tracker("request_contact", "reprendre", slots={
+        **FILLED, "contact_started_at": 100.0}))
+    assert "contact_started_at" not in slot_events(events)  # resumed: the first start stays
