@@ -9,7 +9,8 @@ bearer secret, and it must be one that nobody can guess. The widget draws a rand
 An id is refused when it is clearly not random. The checks are deliberately simple and
 measured against real random ids (a million `uuid4().hex` and 300,000 `token_urlsafe(16)`:
 never fewer than 8 distinct characters, see tests/bot/test_sender_ids.py):
-- fewer than 96 bits by its length and alphabet (`visiteur-42`, `1`, a phone number, a date);
+- fewer than 96 bits by its length and alphabet (`visiteur-42`, `1`, a phone number, a date;
+  in a base64url token, « - » and « _ » are symbols of the alphabet, not punctuation);
 - too few distinct characters, one character on more than 40 % of the positions, or a
   repeated or counting pattern (`aaaa…`, `abababab…`, `0123456789abcdef…`).
 This cannot prove an id random (a client may derive one from something public); the README and
@@ -64,7 +65,14 @@ def _share_of_steps(chars: str) -> float:
 
 def estimated_bits(sender: str) -> float:
     chars = re.sub(r"[^A-Za-z0-9]", "", sender)
-    return len(chars) * _alphabet_bits(chars) if chars else 0.0
+    if not chars:
+        return 0.0
+    bits = _alphabet_bits(chars)
+    if bits >= math.log2(62) and re.fullmatch(r"[A-Za-z0-9_-]+", sender):
+        # Base64url (`secrets.token_urlsafe`): « - » and « _ » are symbols of the alphabet too,
+        # 6 bits each like the others; a UUID's hyphens (hex, 4 bits) stay punctuation.
+        return len(sender) * 6.0
+    return len(chars) * bits
 
 
 def refusal(sender: object) -> Optional[str]:
