@@ -68,16 +68,17 @@ bien sûr que oui | évidemment que oui | volontiers | tout à fait oui | certes
 _YES_CONTENT = """
 c'est le cas | on a ça | c'est bon | ça marche | vraiment | complètement | totalement | entièrement |
 tout le temps | pas mal | il me semble | très bien | jamais de problème |
-jamais eu de problème | jamais de souci | jamais eu de souci | rien à redire | rien à signaler
+jamais eu de problème | jamais de souci | jamais eu de souci | rien à redire | rien à signaler |
+presque tous les jours | quasiment tous les jours | presque toujours | quasiment toujours
 """
 _NO_PARTICLES = """
-non | nan | nope | no | pas du tout | du tout | absolument pas | certainement pas | évidemment pas |
+non | nan | nope | no | jamais | pas d'accord | je crois pas | je pense pas | pas du tout | du tout | absolument pas | certainement pas | évidemment pas |
 bien sûr que non | évidemment que non | sûrement pas | aucunement | nullement | que dalle | nada | niet |
 loin de là | je ne pense pas | je ne crois pas | je pense que non | je crois que non | que non |
 non plus | rien du tout | pas le cas | vraiment pas | pas franchement | pas trop | pas tellement |
 pas beaucoup | pas encore | toujours pas | pas pour l'instant | pas pour le moment | plutôt non | plutôt pas |
 pas vraiment | pas réellement | clairement pas | clairement non | franchement pas | franchement non |
-il faudrait | faudrait | on devrait | il faut qu'on | ce serait bien | on verra |
+il faudrait | faudrait | on devrait | il faut qu'on | on verra |
 on verra bien | pas défini | pas clair
 """
 _PARTLY = """
@@ -88,7 +89,7 @@ pas tout à fait | pas complètement | pas totalement | pas entièrement | pas t
 à peu près | presque | quasiment | en gros | dans les grandes lignes | oui et non | ni oui ni non |
 pourquoi pas | pas évident | sur certains points | pas assez |
 peut mieux faire | pas à 100 % | plutôt moyen | une partie | beaucoup moins | bien moins | nettement moins |
-un peu moins
+un peu moins | en théorie | théoriquement | sur le papier | en principe
 """
 # Work in progress: "partly", unless the answer opens with a "non" ("pas encore, on en est
 # au tout début" is a no).
@@ -102,7 +103,9 @@ pas la moindre idée | je n'en sais rien | j'en sais rien | je ne suis pas sûr 
 difficile à dire | dur à dire | bonne question | peut-être | je me demande | va savoir | qui sait |
 je ne saurais dire | je ne saurais pas dire | je ne vois pas | no idea | idk | j'hésite |
 ça reste à voir | on ne sait pas | faut que je demande | je dois demander | il faut que je vérifie |
-je demanderai | à vérifier | pas sûr du tout | pas d'avis | sans avis | je ne peux pas dire | je n'ai pas la réponse
+je demanderai | à vérifier | pas sûr du tout | pas d'avis | sans avis | je ne peux pas dire | je n'ai pas la réponse |
+je n'étais pas là | pas là à l'époque | avant mon arrivée | avant moi | répondre à sa place |
+je ne peux pas répondre
 """
 # Whole answers that are too ambiguous as parts of a sentence ("des moyens", "si on…").
 _WHOLE_ANSWERS = {
@@ -116,6 +119,18 @@ _NEGATORS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucuns", "au
 _NEGATORS_AFTER_NE = frozenset({"plus", "personne"})  # "plus ou moins" and "une personne" are not negations
 _NE = frozenset({"ne", "n"})
 _CLAUSE_WORDS = frozenset({"mais", "sauf", "cependant", "pourtant", "toutefois", "neanmoins", "quoique"})
+# « même si », « bien que »: a concession, a reservation like « mais » ("un fournisseur, même
+# si on l'appelle partenaire": what is conceded is not the answer).
+_CONCESSIONS = (("meme", "si"), ("bien", "que"), ("bien", "qu"), ("meme", "s"))
+# « si l'un de nous ne livre pas »: a condition, whose negation says nothing about today.
+_CONDITION_WORDS = frozenset({"si", "s"})
+_RELATIVES = frozenset({"que", "qu"})
+# « je crois que rien n'est signé » is no relative clause: its negation is the answer.
+_SAYING = frozenset({"croire", "crois", "penser", "pense", "dire", "dis", "dirais", "savoir", "sais", "trouver",
+                     "trouve", "sembler", "semble", "esperer", "espere", "avouer", "etre", "est", "affirmer",
+                     "craindre", "imaginer", "estimer", "voir", "vois", "constater", "impression", "peur", "sur"})
+_AFTER_CONDITION = frozenset({"il", "ils", "elle", "elles", "on", "l", "un", "une", "le", "la", "les", "nous", "vous",
+                              "jamais", "personne", "quelqu", "ca", "c", "chacun", "mon", "notre", "leur", "je", "j"})
 _FILLERS = frozenset({"ben", "bah", "beh", "be", "euh", "heu", "hum", "hmm", "mmh", "bon", "alors", "eh", "he",
                       "ah", "oh", "ecoute", "ecoutez", "franchement", "honnetement", "sincerement", "disons",
                       "enfin", "marc", "et", "mais", "ma", "foi", "bien"})
@@ -164,6 +179,8 @@ class _Analysis:
     words: tuple[_Word, ...]  # without "ne", which only licenses "plus"/"personne"
     ne_clauses: frozenset[int]
     contrast: bool  # a "mais" (or like) split the answer
+    conditions: frozenset[int] = frozenset()  # clauses that are a condition: « si on ne livre pas »
+    concessions: frozenset[int] = frozenset()  # clauses that concede: « même si on l'appelle partenaire »
 
 
 _fallback_warned = threading.Event()
@@ -201,15 +218,38 @@ def _analyse(text: str) -> _Analysis:
 def _build_analysis(tokens: list[tuple[str, str, bool]]) -> _Analysis:
     words: list[_Word] = []
     ne_clauses: set[int] = set()
+    conditions: set[int] = set()
+    concessions: set[int] = set()
     clause, contrast = 0, False
-    for raw, lemma, known in tokens:
-        surface = fold(raw).strip("'-")
+    folded = [fold(raw).strip("'-") for raw, _, _ in tokens]
+    skip = False
+    for index, (raw, lemma, known) in enumerate(tokens):
+        surface = folded[index]
+        following = folded[index + 1] if index + 1 < len(folded) else ""
+        if skip:
+            skip = False
+            continue
         if not surface or all(c in _CLAUSE_PUNCT for c in surface):
             clause += bool(surface or raw.strip() in _CLAUSE_PUNCT)
+            continue
+        if (surface, following) in _CONCESSIONS:
+            clause += 1
+            contrast = True
+            concessions.add(clause)
+            skip = True  # the « si » of « même si » is not a condition
             continue
         if surface in _CLAUSE_WORDS or (surface == "contre" and words and words[-1].surface == "par"):
             clause += 1
             contrast = True
+            continue
+        if surface in _RELATIVES and following in _NEGATORS | _NEGATORS_AFTER_NE and words \
+                and not words[-1].forms & _SAYING:
+            clause += 1  # « des marchés qu'aucun de nous ne peut décrocher seul »: the negation
+            conditions.add(clause)  # is the relative clause's, not the answer's
+            continue
+        if surface in _CONDITION_WORDS and following in _AFTER_CONDITION and words:
+            clause += 1
+            conditions.add(clause)
             continue
         if not any(c.isalnum() for c in surface) and surface != "%":
             continue  # stray symbols: hyphens of "accord-cadre", quotes…
@@ -218,10 +258,12 @@ def _build_analysis(tokens: list[tuple[str, str, bool]]) -> _Analysis:
             continue
         forms = frozenset({surface, fold(lemma).strip("'-")} - {""})
         words.append(_Word(surface, forms, clause, known))
-    return _Analysis(tuple(words), frozenset(ne_clauses), contrast)
+    return _Analysis(tuple(words), frozenset(ne_clauses), contrast, frozenset(conditions), frozenset(concessions))
 
 
 def _is_negator(word: _Word, analysis: _Analysis) -> bool:
+    if word.clause in analysis.conditions:
+        return False  # « des pénalités si l'un de nous ne livre pas »: not a negative answer
     return word.surface in _NEGATORS or (word.surface in _NEGATORS_AFTER_NE and word.clause in analysis.ne_clauses)
 
 
@@ -363,7 +405,7 @@ class _Reader:
         return word.forms | {corrected} if corrected else word.forms
 
     def matches(self, analysis: _Analysis, cues: list[_Cue]) -> list[_Match]:
-        """Non-overlapping cue occurrences: longest first, the question's own on a tie."""
+        """Non-overlapping cue occurrences: longest first, then tightest, the question's own on a tie."""
         forms = [self.forms(word) for word in analysis.words]
         found = []
         for cue in cues:
@@ -372,7 +414,9 @@ class _Reader:
                     positions = _extend(cue, start, forms, analysis.words)
                     if positions:
                         found.append(_Match(cue, positions, analysis.words[start].clause))
-        found.sort(key=lambda m: (-len(m.positions), m.cue.source, m.positions[0]))
+        # Longest first; at equal length the tighter one ("nous achètent" before "eux … achètent"
+        # read as "lui achète"), then the question's own.
+        found.sort(key=lambda m: (-len(m.positions), m.positions[-1] - m.positions[0], m.cue.source, m.positions[0]))
         used: set[int] = set()
         accepted = []
         for match in found:
@@ -473,12 +517,12 @@ def _read_answer(
     analysis = _analyse(text)
     cues = reader.by_question.get(question_key, []) + reader.general
     matches = reader.matches(analysis, cues)
-    answer = _weigh(analysis, matches)
+    answer = _weigh(analysis, matches, question_key)
     plain = any(match.cue.role == "particle" for match in matches)
     return answer, bool(matches) or answer != "unknown", plain  # type: ignore[return-value]
 
 
-def _weigh(analysis: _Analysis, matches: list[_Match]) -> str:
+def _weigh(analysis: _Analysis, matches: list[_Match], question_key: str | None = None) -> str:
     matched = {position for match in matches for position in match.positions}
     free_negation = {
         word.clause for index, word in enumerate(analysis.words)
@@ -487,6 +531,7 @@ def _weigh(analysis: _Analysis, matches: list[_Match]) -> str:
     negated = free_negation | {m.clause for m in matches if m.cue.negative and m.cue.answer == "no"}
 
     evidence: list[str] = []
+    clauses: dict[str, set[int]] = {"yes": set(), "no": set()}  # where each yes and no was said
     specific: set[str] = set()  # what the question's own cues say, once turned around
     turned: set[int] = set()
     for match in matches:
@@ -497,9 +542,14 @@ def _weigh(analysis: _Analysis, matches: list[_Match]) -> str:
             answer = "no" if answer == "yes" else "yes"  # "pas de contrat", "pas de déséquilibre"
             turned.add(match.clause)
         evidence.append(answer)
+        if answer in clauses and (match.cue.role != "particle" or match.cue.negative
+                                  or (_clause_has_a_subject(analysis, match) and match.clause not in free_negation)):
+            clauses[answer].add(match.clause)  # facts, not the « oui »/« non » that frame them
         if match.cue.source == 0 and answer in ("yes", "no"):
             specific.add(answer)
     evidence += ["no"] * len(free_negation - turned)  # "on n'a rien", "jamais"
+    # « On en a parlé, mais rien n'est calé »: for piloting, a plan is already something.
+    intentions = frozenset() if question_key in _WISH_IS_THE_ANSWER else _INTENTION | _TALK
 
     if not evidence:
         return "unknown"
@@ -513,22 +563,25 @@ def _weigh(analysis: _Analysis, matches: list[_Match]) -> str:
     if "partly" in evidence:
         return "partly"
     if "unknown" in evidence:
-        if _first_clause_sure_then_doubt(matches):
+        if _first_clause_sure_then_doubt(analysis, matches):
             return "partly"  # "nous oui, eux je ne suis pas sûr": one side only
         return "unknown"  # "je ne sais pas si on a un contrat": honest doubt beats a stray cue
-    if set(evidence) == {"no"} and analysis.contrast and _something_before_the_contrast(analysis, negated):
+    if set(evidence) == {"no"} and analysis.contrast and _something_before_the_contrast(analysis, negated, intentions, matches):
         return "partly"  # "on en a parlé, mais rien n'est calé": some of it, not all
     if set(evidence) == {"yes"} and analysis.contrast and _leading_particle(analysis, matches) == "yes" \
-            and _reservation_after_contrast(analysis):
+            and _reservation_after_contrast(analysis, clauses["yes"]):
         return "partly"  # "oui, sauf sur les prix", "oui mais il reste des zones grises"
     if "yes" in evidence and "no" in evidence:
-        if analysis.contrast and _intention_then_nothing(analysis, negated):
+        if analysis.contrast and _intention_then_nothing(analysis, negated, intentions):
             return "no"  # "on a prévu de mutualiser mais rien n'a bougé": not started
         if analysis.contrast:
             return "partly"  # "oui mais c'est lui qui décide de tout"
+        leading = _leading_particle(analysis, matches)
+        if leading is None and clauses["yes"] and clauses["no"] and clauses["yes"].isdisjoint(clauses["no"]):
+            return "partly"  # "pour la technique c'est réparti, pour le commercial pas encore": one side each
         if len(specific) == 1:
             return specific.pop()  # "oui, on n'a jamais eu de contrat": the facts beat the particle
-        return _leading_particle(analysis, matches) or "partly"
+        return leading or "partly"
     return evidence[0]
 
 
@@ -545,42 +598,78 @@ def _opens_with_a_strong_no(analysis: _Analysis, matches: list[_Match]) -> bool:
     return said in _STRONG_NO
 
 
-def _first_clause_sure_then_doubt(matches: list[_Match]) -> bool:
-    """A yes in one clause, a doubt in a later one: the answer holds for one side only."""
-    yes = [m.clause for m in matches if m.cue.answer == "yes"]
+def _first_clause_sure_then_doubt(analysis: _Analysis, matches: list[_Match]) -> bool:
+    """A yes in one clause, a doubt in a later one: the answer holds for one side only
+    (but « il me semble…, mais je n'étais pas là » is a doubt from the start)."""
+    if _opens_with_a_hedge(analysis):
+        return False  # « je crois qu'il y a un accord cadre…, mais je ne suis pas sûr »: doubt throughout
+    yes = [m.clause for m in matches if m.cue.answer == "yes" and not _hedged(analysis, m)]
     doubt = [m.clause for m in matches if m.cue.answer == "unknown"]
     return bool(yes and doubt) and min(yes) < min(doubt)
 
 
-def _something_before_the_contrast(analysis: _Analysis, negated: set[int]) -> bool:
+def _clause_has_a_subject(analysis: _Analysis, match: _Match) -> bool:
+    """« des moyens oui, du temps pas vraiment »: a « oui » about something, unlike a lone
+    « , non, » that only confirms what was said."""
+    return any(
+        word.clause == match.clause and index not in match.positions and word.surface not in _FILLERS
+        for index, word in enumerate(analysis.words)
+    )
+
+
+def _hedged(analysis: _Analysis, match: _Match) -> bool:
+    said = " ".join(analysis.words[i].surface for i in match.positions)
+    return said in _HEDGES
+
+
+_HEDGES = frozenset({"il me semble", "me semble", "je crois", "je pense", "il semble"})
+
+
+def _opens_with_a_hedge(analysis: _Analysis) -> bool:
+    opening = " ".join(w.surface for w in analysis.words[:3] if w.surface not in _FILLERS)
+    return any(opening.startswith(hedge) for hedge in _HEDGES)
+
+
+def _something_before_the_contrast(
+    analysis: _Analysis, negated: set[int], intentions: frozenset[str], matches: list[_Match]
+) -> bool:
     """Words of substance, not negated, before the "mais" of an answer whose negation comes
     after it: "on a regardé ses comptes mais pas sa capacité" (but not "non mais non")."""
     first_contrast = next((w.clause for w in analysis.words if w.clause > 0), None)
     if first_contrast is None:
         return False
     before = [w for w in analysis.words if w.clause < first_contrast and w.surface not in _FILLERS]
+    if any(m.clause < first_contrast for m in matches):
+        return False  # « on en a parlé, mais rien de concret »: what comes first is a no already
     return len(before) >= 2 and not any(w.clause in negated for w in before) \
         and not any(w.surface in ("non", "nan", "no") for w in before) \
-        and not any(w.forms & _INTENTION for w in before)  # « on a prévu de le faire mais rien n'a commencé »: no
+        and not any(w.forms & intentions for w in before)  # « on a prévu de le faire mais rien n'a commencé »: no
 
 
-def _intention_then_nothing(analysis: _Analysis, negated: set[int]) -> bool:
+def _intention_then_nothing(analysis: _Analysis, negated: set[int], intentions: frozenset[str]) -> bool:
     first_contrast = next((w.clause for w in analysis.words if w.clause > 0), None)
     if first_contrast is None:
         return False
-    intends = any(w.forms & _INTENTION for w in analysis.words if w.clause < first_contrast)
+    intends = any(w.forms & intentions for w in analysis.words if w.clause < first_contrast)
     return intends and any(clause >= first_contrast for clause in negated)
 
 
 # An intention is not a start: « on a prévu… mais rien », « on voudrait… mais pas encore ».
 _INTENTION = frozenset({"prevoir", "prevu", "vouloir", "voulu", "voudrait", "envisager", "envisage", "compter",
-                        "souhaiter", "souhaite", "aimer", "aimerait", "esperer", "devoir", "devrait", "projet"})
+                        "souhaiter", "souhaite", "aimer", "aimerait", "esperer", "devoir", "devrait", "projet",
+                        "promettre", "promis"})
+# Talking is not doing either: « on en a parlé autour d'un café, mais rien de concret ».
+_TALK = frozenset({"parler", "parle", "discuter", "discute", "evoquer", "evoque"})
+# Questions whose answer *is* a wish or a plan: « on veut tous les deux grandir, mais… »
+# (common goal), « c'est prévu dans le contrat, mais jamais fait » (piloting) say something.
+_WISH_IS_THE_ANSWER = frozenset({"common_goal", "shared_desire", "piloting"})
 
 
-def _reservation_after_contrast(analysis: _Analysis) -> bool:
-    """A "mais"/"sauf" followed by something of substance: a reservation, not "oui mais bon"."""
+def _reservation_after_contrast(analysis: _Analysis, yes_clauses: set[int]) -> bool:
+    """A "mais"/"sauf" followed by something of substance: a reservation, not "oui mais bon",
+    nor a last clause that says yes again ("on se consulte mais personne n'impose rien")."""
     later = [w for w in analysis.words if w.clause > analysis.words[0].clause and w.surface not in _FILLERS]
-    return len(later) >= 2
+    return len(later) >= 2 and later[-1].clause not in yes_clauses
 
 
 def _leading_particle(analysis: _Analysis, matches: list[_Match]) -> str | None:
@@ -613,14 +702,36 @@ def _read_relationship(text: str, questionnaire: Questionnaire | None) -> tuple[
     # "aucune idée, c'est mon associé qui gère": doubt said first is the answer.
     if matches and matches[0].cue.answer in ("unknown", "unclear"):
         return "unclear", True
-    # "ce n'est pas un client, c'est un partenaire": the negated clause does not count.
-    found = {m.cue.answer for m in matches if m.clause not in negated}
+    # "ce n'est pas un client, c'est un partenaire": the negated clause does not count, nor
+    # what is conceded ("un fournisseur, même si on l'appelle partenaire").
+    found = {m.cue.answer for m in matches if m.clause not in negated and m.clause not in analysis.concessions}
     kinds = found - {"unclear", "unknown"}
     if len(kinds) == 1:
         return kinds.pop(), True  # type: ignore[return-value]
-    # "un peu des deux", "je ne sais pas": understood as unclear. Two kinds at once
-    # ("mon client et mon fournisseur") or nothing at all: worth asking differently.
-    return "unclear", not kinds and bool(found & {"unclear", "unknown"})
+    corrected = _kind_after_the_contrast(analysis, matches, negated)
+    if corrected and not found & {"unclear", "unknown"}:
+        return corrected, True  # type: ignore[return-value]
+    denied = {m.cue.answer for m in matches if m.clause in negated} & set(_KINDS)
+    if not kinds and len(denied) == 2 and not found & {"unclear", "unknown"}:
+        return next(k for k in _KINDS if k not in denied), True  # "ni client ni fournisseur"
+    # "un peu des deux", "je ne sais pas", "client… ou partenaire, j'hésite": understood as
+    # unclear. Two kinds at once ("mon client et mon fournisseur") or nothing at all: worth
+    # asking differently.
+    return "unclear", bool(found & {"unclear", "unknown"})
+
+
+_KINDS = ("partnership", "client", "supplier")
+
+
+def _kind_after_the_contrast(analysis: _Analysis, matches: list[_Match], negated: set[int]) -> str | None:
+    """« on l'appelle partenaire, mais en vrai il nous achète nos prestations »: what follows the
+    « mais » corrects what came before (unless it adds to it: « mais aussi »)."""
+    contrast = next((w.clause for w in analysis.words if w.clause > 0 and analysis.contrast), None)
+    if contrast is None or any(w.surface == "aussi" and w.clause >= contrast for w in analysis.words):
+        return None
+    after = {m.cue.answer for m in matches if m.clause >= contrast and m.clause not in negated} & set(_KINDS)
+    before = {m.cue.answer for m in matches if m.clause < contrast} & set(_KINDS)
+    return after.pop() if len(after) == 1 and before and before != after else None
 
 
 # ------------------------------------------------------------------ questions to Marc

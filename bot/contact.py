@@ -21,8 +21,8 @@ from typing import Mapping, Optional
 
 from bot.answers import looks_like_question, parse_answer
 from bot.callback import mentions_moment
-from bot.contact_extract import Extracted, extract, looks_like_name
-from bot.forms import says_stop
+from bot.contact_extract import Extracted, extract, looks_like_company, looks_like_name
+from bot.forms import says_restart, says_stop
 from bot.leads.validation import EMAIL_EXAMPLE, PHONE_EXAMPLE, format_phone
 from bot.nlp import fold, normalise
 
@@ -59,6 +59,7 @@ SOCIAL_INTENTS = frozenset({"goodbye", "thanks", "greet", "affirm", "deny"})
 # Fields whose free text may itself sound like a question (« comment mutualiser nos achats »):
 # they leave only on a real question mark or a leaving intent.
 FREE_TEXT_FIELDS = frozenset({"callback", "need"})
+MANDATORY_FIELDS = frozenset({"name", "company", "consent"})
 
 # What the visitor may call each field when asking to correct it (folded, no accents).
 FIELD_WORDS = {
@@ -87,7 +88,7 @@ _SKIP_INSIDE = {
                         r"|\bprefere(?:rais)? (?:ne pas|pas) (?:le |la |vous le )?(?:donner|communiquer)"
                         r"|\b(?:ne )?(?:donne|communique) pas (?:mon |le )?(?:numero|tel|telephone|portable)\b|\becrivez[- ]moi\b|\bpar (?:e-?)?mail\b"),
     "need": re.compile(r"\b(?:je passe|passons|on en parlera|je prefere en parler|je vous expliquerai)\b"),
-    "callback": re.compile(r"\b(?:quand (?:vous|tu) (?:voulez|veux|pouvez)|n'importe quand|peu importe|pas de preference|comme vous voulez)\b"),
+    "callback": re.compile(r"\b(?:je (?:passe|saute) (?:cette|la) question|aucune preference|quand (?:vous|tu) (?:voulez|veux|pouvez)|n'importe quand|peu importe|pas de preference|comme vous voulez)\b"),
 }
 _CORRECT = re.compile(r"\b(?:corrig|modifi|chang|rectifi|erreur|tromp|mal (?:ecrit|orthographi|tape)|faute|coquille|pas (?:le )?bon|faux|fausse|inverse)")
 
@@ -113,6 +114,8 @@ def _short_text(text: str, limit: int) -> str:
 
 
 def _is_skip(text: str, field_name: Optional[str] = None) -> bool:
+    if field_name in MANDATORY_FIELDS:
+        return False  # « je préfère ne pas aller plus loin » at the name is leaving, not skipping
     folded = fold(text)
     if field_name == "callback" and re.search(r"\b(?:sauf|mais pas|pas le|pas les|plutot|de preference)\b", folded) \
             and mentions_moment(text):
@@ -143,11 +146,15 @@ def _is_capitalised_name(field_name: str, text: str) -> bool:
 def leaves_form(field_name: str, text: str, intent: Optional[str]) -> bool:
     """True when the message is clearly not an answer: a command, or a real question."""
     intent = intent or ""
-    if intent in LEAVING_INTENTS or says_stop(text):
+    if says_stop(text):
         return True
     if field_name in FREE_TEXT_FIELDS:
+        # « construire la relation, on part de zéro » is a need, whatever the NLU made of
+        # « de zéro »: free text leaves on an intent only when it is a short command.
+        if intent in LEAVING_INTENTS and (len(text.split()) <= 3 or says_restart(text)):
+            return True
         return "?" in text and (intent in QUESTION_INTENTS or intent.startswith("ask_") or looks_like_question(text))
-    return intent in QUESTION_INTENTS or looks_like_question(text)
+    return intent in LEAVING_INTENTS or intent in QUESTION_INTENTS or looks_like_question(text)
 
 
 def read_contact_turn(
@@ -162,6 +169,8 @@ def read_contact_turn(
     reader = _READERS[field_name]
     if fold(text) in {fold(normalise(title)) for title in quick_replies}:
         return reader(text, slots, Extracted())
+    if field_name in ("name", "company") and says_stop(text) and not _is_capitalised_name(field_name, text):
+        return NOT_AN_ANSWER  # « laissez tomber, j'arrête là » is no name
     found = extract(text, field_name)
     if field_name == "consent" and (_CORRECT.search(fold(text)) or slots.get(FIX_SLOT) == CHOOSING):
         return reader(text, slots, found)
@@ -172,10 +181,14 @@ def read_contact_turn(
             and _SOCIAL_WORDS.search(fold(text)) and not _is_capitalised_name(field_name, text):
         return NOT_AN_ANSWER  # « au revoir », « merci » are not a company: an aside
     turn = reader(text, slots, found)
-    # Other details given in passing fill their (empty) fields: the form will not ask them.
+    if turn.error and field_name in ("name", "company") and intent == "request_contact":
+        return NOT_AN_ANSWER  # « je voudrais être rappelé » again: the form is open, it asks again
+    # Other details given in passing fill their (empty) fields: the form will not ask them;
+    # a name stated outright (« et moi c'est Laura Blanc ») replaces the one given before.
     extra = {
         slot_for(name): value for name, value in found.values.items()
-        if name != field_name and slots.get(slot_for(name)) is None and slot_for(name) not in turn.slots
+        if name != field_name and slot_for(name) not in turn.slots
+        and (slots.get(slot_for(name)) is None or name in found.stated)
     }
     if extra:
         return ContactTurn({**turn.slots, **extra}, turn.error, turn.is_answer)
@@ -196,7 +209,7 @@ def _read_company(text: str, slots, found: Extracted) -> ContactTurn:
     company = found.values.get("company")
     if company is None and not found.values:
         bare = _short_text(text, COMPANY_MAX)
-        company = bare if re.search(r"\w", bare) and len(bare.split()) <= 6 else None
+        company = bare if re.search(r"\w", bare) and len(bare.split()) <= 6 and looks_like_company(bare) else None
     if not company:
         return ContactTurn(error="Je n'ai pas saisi le nom de votre entreprise : pouvez-vous me l'écrire seul, par exemple « Martin Conseil » ?")
     return ContactTurn({slot_for("company"): company[:COMPANY_MAX]})
@@ -232,7 +245,18 @@ def _read_phone(text: str, slots, found: Extracted) -> ContactTurn:
     return ContactTurn(error=f"Je ne trouve pas de numéro de téléphone dans votre message : par exemple {PHONE_EXAMPLE}.")
 
 
+# « Peu importe », « quand vous voulez »: an answer (any time suits), kept in the visitor's words.
+_ANY_TIME = re.compile(r"^\W*(?:peu importe|n'importe quand|quand (?:vous|tu) (?:voulez|veux|pouvez)|comme vous voulez"
+                       r"|indifferent|pas de preference|aucune preference|a tout moment|tout le temps)\b")
+
+
+def means_any_time(text: str) -> bool:
+    return bool(_ANY_TIME.search(fold(text)))
+
+
 def _read_callback(text: str, slots, found: Extracted) -> ContactTurn:
+    if means_any_time(text):
+        return ContactTurn({slot_for("callback"): _short_text(text, FREE_TEXT_MAX)})
     if _is_skip(text, "callback"):
         return ContactTurn({slot_for("callback"): SKIPPED})
     return ContactTurn({slot_for("callback"): _short_text(text, FREE_TEXT_MAX)})

@@ -42,11 +42,17 @@ sinon ou et moi ecrivez écrivez ecris écris contact
 """.split())
 
 # Introductions, matched on the original text (case-insensitive); the value follows.
+# « Martine Chevalier à l'appareil »: the name comes first.
+_ON_THE_LINE = re.compile(rf"\s+(?:[àa]\s+l{_APOS}\s*appareil|au\s+t[ée]l[ée]phone)\b", re.IGNORECASE)
+# Emoji and pictographs: a smile typed after one's name is not part of it.
+_PICTOGRAPHS = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
 _NAME_INTROS = re.compile(
-    rf"(?:je\s+m{_APOS}\s*appelle|moi\s*,?\s*c{_APOS}\s*est|mon\s+nom\s+(?:c{_APOS}\s*est|est)|"
+    rf"(?:je\s+m{_APOS}\s*app?ell?e|moi\s*,?\s*c{_APOS}\s*est|mon\s+nom\s+(?:c{_APOS}\s*est|est)|"
     rf"appelez[-\s]moi|nom\s*:)\s+",
     re.IGNORECASE,
 )
+# The introductions that state one's name outright (not « appelez-moi… », often a moment).
+_STATED_NAME = re.compile(rf"je\s+m{_APOS}\s*app?ell?e|moi\s*,?\s*c{_APOS}\s*est|mon\s+nom\s+(?:c{_APOS}\s*est|est)", re.IGNORECASE)
 # Weaker introductions (« je suis plombier », « c'est urgent »): a name only if capitalised.
 _WEAK_NAME_INTROS = re.compile(rf"(?:\bje\s+suis|\bc{_APOS}\s*est|\bc|\bici)\s+", re.IGNORECASE)  # « c Jérémy »
 # « Nom : Duval, prénom : Isabelle »
@@ -54,14 +60,15 @@ _FIRST_NAME = re.compile(rf"pr[ée]nom\s*:?\s*([^\W\d_][\w'’-]*)", re.IGNORECA
 _LAST_NAME = re.compile(rf"(?<!pr[ée])\bnom\s*:\s*([^\W\d_][\w'’-]*)", re.IGNORECASE)
 _COMPANY_INTROS = re.compile(
     rf"(?:\b(?:la|ma|notre)\s+(?:soci[ée]t[ée]|bo[iî]te|entreprise|structure|agence|sarl|sas|st[ée])\s+"
-    rf"(?:s{_APOS}\s*appelle\s+|c{_APOS}\s*est\s+|est\s+)?|"
+    rf"(?:s{_APOS}\s*appelle\s+|c{_APOS}\s*est\s+|c\s+|est\s+)?|"
+    rf"(?<=,\s)de\s+(?:la\s+|l{_APOS}\s*)?(?=(?-i:[A-ZÀ-Ý]))|\b(?:mettez|notez|marquez|[ée]crivez)\s+(?=(?-i:[A-ZÀ-Ý]))|"
     rf"\b(?:le|mon|notre)\s+(?:cabinet|groupe|bureau|atelier|magasin|garage|studio)\s+(?:s{_APOS}\s*appelle\s+|c{_APOS}\s*est\s+)?|"
     rf"\bqui\s+s{_APOS}\s*appelle\s+|"
     rf"l{_APOS}\s*entreprise\s+(?:s{_APOS}\s*appelle\s+|c{_APOS}\s*est\s+)?|"
     rf"(?:on|nous)\s+s{_APOS}\s*appel(?:le|ons)\s+|nous\s*,?\s*c{_APOS}\s*est\s+|"
     rf"\b(?:la|le|l{_APOS}|ma|mon|notre)\s*[^\W\d_]+\s+s{_APOS}\s*appelle\s+|"
-    rf"(?:je\s+(?:bosse|travaille|suis)|on\s+est|nous\s+sommes)\s+chez\s+|"
-    rf"de\s+chez\s+|chez\s+|je\s+dirige\s+|g[ée]rant(?:e)?\s+(?:de\s+(?:la\s+soci[ée]t[ée]\s+)?|d{_APOS}\s*)|"
+    rf"(?:je\s+(?:bosse|travaille|suis)|on\s+est|nous\s+sommes)\s+chez\s+|je\s+(?:bosse|travaille)\s+pour\s+(?:la\s+soci[ée]t[ée]\s+)?|"
+    rf"de\s+chez\s+|chez\s+|je\s+dirige\s+|g[ée]rant(?:e)?\s+(?:de\s+(?:la\s+soci[ée]t[ée]\s+)?|d{_APOS}\s*(?!ailleurs\b))|"
     rf"(?:de|pour)\s+la\s+soci[ée]t[ée]\s+|soci[ée]t[ée]\s*:\s*|entreprise\s*:\s*)",
     re.IGNORECASE,
 )
@@ -89,6 +96,7 @@ est suis sont veux voulez veut peux pouvez dois faut pourquoi comment quoi quel 
 combien oui non merci ok stop pause arrete arreter finalement besoin donner laisser prefere
 rien aucun aucune mail email e-mail telephone numero coordonnees societe entreprise boite
 question demande rappeler appelez appeler avez ai a c ca cela ce cette qui que qu
+ailleurs abord accord
 """.split())
 
 
@@ -98,6 +106,8 @@ class Extracted:
 
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    # Details said outright (« et moi c'est Laura Blanc »): they may correct one given before.
+    stated: set[str] = field(default_factory=set)
 
 
 def _clean_value(text: str, max_words: int) -> Optional[str]:
@@ -109,6 +119,17 @@ def _clean_value(text: str, max_words: int) -> Optional[str]:
     return " ".join(words)
 
 
+# « Mme Isabelle Moreau », « M. Durand »: the civility is not part of the name.
+_CIVILITY = re.compile(r"^(?:m\.|mr\.?|mme\.?|mlle\.?|monsieur|madame|mademoiselle)\s+(?=[^\W\d_])", re.IGNORECASE)
+
+
+_CIVILITY_INSIDE = re.compile(r"\b(?:M|Mr|Mme|Mlle)\.?\s+(?=[A-ZÀ-Ý])|\b(?i:monsieur|madame|mademoiselle)\s+(?=[A-ZÀ-Ý])")
+
+
+def without_civility(name: str) -> str:
+    return _CIVILITY.sub("", name).strip()
+
+
 def looks_like_name(text: str) -> bool:
     words = re.findall(r"[^\W\d_][^\s,]*", text)
     if not words or len(words) > NAME_MAX_WORDS or re.search(r"\d|@|\?", text):
@@ -116,7 +137,7 @@ def looks_like_name(text: str) -> bool:
     return not any(fold(w).strip("'’-") in _SENTENCE_WORDS for w in re.split(r"[\s'’]+", text) if w)
 
 
-def _looks_like_company(text: str) -> bool:
+def looks_like_company(text: str) -> bool:
     if not text or re.search(r"@|\?", text) or len(text.split()) > COMPANY_MAX_WORDS:
         return False
     first = fold(text.split()[0]).strip("'’")
@@ -165,6 +186,20 @@ def _introduced(pattern: re.Pattern, text: str, max_words: int, plausible) -> tu
     return None, text
 
 
+def _fuller_name(name: str, rest: str) -> str:
+    """« mon nom c'est Petit, Antoine Petit », « Dubreuil. Patrick Dubreuil. »: the name said
+    again in full after the surname alone is the one to keep."""
+    pieces = [p.strip() for p in name.split(".") if p.strip()]
+    if len(pieces) > 1:
+        name = max(pieces, key=lambda p: len(p.split()))
+    for part in re.split(r"[,;.\n]", rest):
+        part = " ".join(without_civility(part.strip()).split())
+        if part != name and fold(part).endswith(fold(name)) and looks_like_name(part) \
+                and len(part.split()) <= NAME_MAX_WORDS:
+            return part
+    return name
+
+
 def _parts(text: str) -> list[str]:
     return [p.strip(" .!:;-–") for p in re.split(r"[,;\n]|\s-\s|\bet\s+(?=\d)", text) if p.strip(" .!:;-–")]
 
@@ -172,7 +207,9 @@ def _parts(text: str) -> list[str]:
 def extract(text: str, asked: Optional[str] = None) -> Extracted:
     """Every contact detail in `text`; `asked` (the field on screen) may take a bare value."""
     found = Extracted()
-    rest = _phones(_emails(normalise(text), found), found)
+    rest = _phones(_emails(_ON_THE_LINE.sub("", _PICTOGRAPHS.sub("", normalise(text))), found), found)
+    if asked != "company":  # « M. Bricolage » is a company
+        rest = _CIVILITY_INSIDE.sub("", rest)  # « je m'appelle M. Paul Durand »: the « . » would end the name
     if asked == "company" and "?" not in rest:  # « c'est pour quoi faire, le nom ? » is a question
         rest = _COMPANY_LEAD.sub("", _GREETING.sub("", rest), count=1)
     if "phone" not in found.values and asked == "phone" and re.search(r"\d", rest):
@@ -184,27 +221,32 @@ def extract(text: str, asked: Optional[str] = None) -> Extracted:
         found.values["name"] = f"{first.group(1)} {last.group(1)}"
         rest = rest[:min(first.start(), last.start())] + " , " + rest[max(first.end(), last.end()):]
     name, rest = _introduced(_NAME_INTROS, rest, NAME_MAX_WORDS, looks_like_name)
+    if name and _STATED_NAME.search(text) and name[:1].isupper():
+        found.stated.add("name")
+    # Companies before the weak name introductions: « nous c'est Batiwest » is a company.
+    company, rest = _introduced(_COMPANY_INTROS, rest, COMPANY_MAX_WORDS, looks_like_company)
+    if company:
+        found.values["company"] = company
     if name is None and "name" not in found.values:
         name, rest = _introduced(_WEAK_NAME_INTROS, rest, NAME_MAX_WORDS,
                                  lambda v: looks_like_name(v) and v[:1].isupper())
     if name and "name" not in found.values:
-        found.values["name"] = name
-    company, rest = _introduced(_COMPANY_INTROS, rest, COMPANY_MAX_WORDS, _looks_like_company)
-    if company:
-        found.values["company"] = company
+        found.values["name"] = without_civility(name)
     if "phone" in found.values and mentions_moment(rest):
         moment = max(_parts(rest), key=lambda p: mentions_moment(p), default="")
         moment = re.sub(rf"^(?:appelez[-\s]moi|rappelez[-\s]moi|joignable|dispo(?:nible)?)\s*(?:au\s*|plut[ôo]t\s*)?", "", moment, flags=re.I).strip()
         if moment and mentions_moment(moment):
             found.values["callback"] = moment
     parts = [p for p in _parts(_GREETING.sub("", rest)) if re.search(r"[^\W\d_]", p)]
-    if asked == "name" and "name" not in found.values and parts and looks_like_name(parts[0]):
-        found.values["name"] = " ".join(parts.pop(0).split())
-        if parts and "company" not in found.values and _looks_like_company(parts[0]) and len(parts[0].split()) <= 4 \
-                and parts[0][:1].isupper():
+    if asked == "name" and "name" not in found.values and parts and looks_like_name(without_civility(parts[0])):
+        found.values["name"] = " ".join(without_civility(parts.pop(0)).split())
+        if parts and "company" not in found.values and looks_like_company(parts[0]) and len(parts[0].split()) <= 4 \
+                and parts[0][:1].isupper() and not fold(parts[0]).endswith(fold(found.values["name"])):
             found.values["company"] = " ".join(parts.pop(0).split())
-    elif asked == "company" and "company" not in found.values and parts and _looks_like_company(parts[0]):
+    elif asked == "company" and "company" not in found.values and parts and looks_like_company(parts[0]):
         value = _clean_value(parts[0], COMPANY_MAX_WORDS) if len(parts[0].split()) > 3 else parts[0]
         if value:
             found.values["company"] = " ".join(value.split())
+    if "name" in found.values:
+        found.values["name"] = _fuller_name(found.values["name"], rest)
     return found

@@ -20,7 +20,9 @@ Aside = Literal["stop", "restart", "goodbye", "thanks", "why", "question", "uncl
 # « stop », « pause », « je reviens plus tard », « finalement je ne veux pas laisser… »:
 # the visitor leaves, whatever the NLU made of it (read on the folded text).
 _STOP = re.compile(
-    r"^(?:stop|pause|stopp?e|arrete|on arrete|j'arrete|laisse[sz]? tomber|annule[rz]?)\b|"
+    r"^(?:(?:ok|okay|bon|bah|ben|alors|euh|allez|non)\W+)?(?:stop|pause|stopp?e|arrete|on arrete|j'arrete|laisse[sz]? tomber|annule[rz]?)\b|"
+    r"\bstop pour (?:moi|aujourd'hui|l'instant|le moment)\b|\b(?:la suite|on (?:continuera|finira|verra la suite)) (?:une )?autre fois\b"
+    r"|\b(?:une autre fois|plus tard)\W+j'ai (?:une reunion|un rendez-vous|un rdv|un appel)\b|"
     r"\b(?:je (?:reviens|repasserai|reprendrai|finirai)\b.*\bplus tard|on (?:reprendra|verra ca) plus tard"
     r"|(?:ne |n')?(?:veux|souhaite|prefere) (?:pas|plus)(?: vous)? (?:laisser|donner|communiquer|continuer)"
     r"|pas envie de (?:laisser|donner|continuer)|on s'arrete la|j'arrete la"

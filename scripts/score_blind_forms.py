@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
-from bot.contact import FIELDS, SKIPPED, filled, read_contact_turn, slot_for  # noqa: E402
+from bot.contact import FIELDS, SKIPPED, filled, means_any_time, read_contact_turn, slot_for  # noqa: E402
 from bot.diagnostic.dialogue import ANSWER, NOT_AN_ANSWER, REPHRASE, read_turn  # noqa: E402
 try:  # before issue 11 there were no asides: the script also scores an older checkout
     from bot.forms import aside_kind  # noqa: E402
@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover
     aside_kind = None
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.leads.validation import validate_phone  # noqa: E402
-from bot.nlp import fold  # noqa: E402
+from bot.nlp import fold, normalise  # noqa: E402
 
 BLIND = ROOT / "tests" / "blind" / "forms_answers.yml"
 COMMANDS = {"stop": {"stop_session"}, "restart": {"restart"}}
@@ -103,13 +103,17 @@ def _same_words(expected: str, got: Optional[str]) -> bool:
         return False
     if expected == SKIPPED or got == SKIPPED:
         return expected == got
-    e, g = fold(expected).strip(" .!"), fold(got).strip(" .!")
+    # The same words whatever the apostrophe: « L’après-midi » typed or clicked is « L'après-midi ».
+    e, g = fold(normalise(expected)).strip(" .!"), fold(normalise(got)).strip(" .!")
     return e == g or (e in g and len(g) <= len(e) + 40)
 
 
 def _same(field: str, expected: str, got: Optional[str]) -> bool:
     if field == "phone":
         return _same_phone(expected, got)
+    if field == "callback" and got is not None and {expected, got} & {SKIPPED} \
+            and (means_any_time(expected) or means_any_time(got)):
+        return True  # « peu importe »: no preferred moment, kept as said or as skipped
     if field in ("callback", "need"):
         return _same_words(expected, got)
     if got is None:
@@ -157,7 +161,11 @@ def score_contact(item: dict, intent: str, rules: dict) -> tuple[bool, str, bool
         return False, f"error {turn.error!r}", False, False
     got = {k[len("contact_"):]: v for k, v in turn.slots.items() if k.startswith("contact_")}
     if expect.get("correct"):
-        return turn.slots.get("contact_fix") == "choose" or any(v is None for v in got.values()), str(got), False, False
+        # Right when Marc asks what to correct, or applies the new value given with the request
+        # (« le numéro est faux, c'est 06 12 34 56 79 »: the recap comes back with it).
+        changed = any(v is not None and v != earlier.get(k) for k, v in got.items() if k in FIELDS and k != "consent")
+        return turn.slots.get("contact_fix") == "choose" or any(v is None for v in got.values()) or changed, \
+            str(got), False, False
     wanted = expect.get("fields") or {}
     ok = all(_same(f, str(v), got.get(f)) for f, v in wanted.items())
     return ok, str(got), False, False

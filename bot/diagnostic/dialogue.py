@@ -59,6 +59,9 @@ def read_turn(key: str, text: str, intent: Optional[str], already_rephrased: boo
     if quick is not None:
         return Turn(ANSWER, quick)     # a button of this question, whatever the NLU made of it
     intent = intent or ""
+    remainder = _after_echo(text)
+    if remainder and understood(remainder, key) and not looks_like_question(remainder):
+        text = remainder  # « des réunions ? jamais, on s'appelle quand il y a un souci »
     answered = understood(text, key)
     if says_stop(text) or says_restart(text) or (intent in LEAVING_INTENTS and not answered):
         return Turn(NOT_AN_ANSWER)
@@ -74,6 +77,15 @@ def read_turn(key: str, text: str, intent: Optional[str], already_rephrased: boo
     if already_rephrased:
         return Turn(ANSWER, "unclear" if key == "relationship" else "unknown")
     return Turn(REPHRASE)
+
+
+def _after_echo(text: str) -> Optional[str]:
+    """What follows a question word echoed back (« des réunions ? », « piloter ? », « équilibrée ? »):
+    the visitor repeats Marc's word with a question mark, then answers."""
+    head, mark, rest = text.partition("?")
+    if not mark or not rest.strip(" ?!.") or "?" in rest.strip(" ") or len(head.split()) > 5:
+        return None  # a second question mark: a second question, not an answer
+    return rest.strip()
 
 
 def own_words(key: str, text: str, limit: int = 200) -> Optional[str]:

@@ -333,3 +333,44 @@ def test_understood(text, key, expected):
 ])
 def test_nuances_read_as_a_consultant_would(text, key, expected):
     assert parse_answer(text, key) == expected
+
+
+@pytest.mark.parametrize("text, key, expected", [
+    # A negation inside a condition or a relative clause is not the answer's.
+    ("chacun a une part du chiffre, et il y a des pénalités si on ne tient pas les délais", "shared_stakes", "yes"),
+    ("on vise ensemble des appels d'offres que personne ne pourrait remporter tout seul", "common_goal", "yes"),
+    ("je pense que rien n'est signé", "contract", "no"),
+    # One side of the answer in each clause, without a « mais »: partly.
+    ("pour les achats c'est bien réparti, pour la prospection pas encore", "own_missions", "partly"),
+    ("le matériel oui, les heures pas vraiment", "pooled_efforts", "partly"),
+    # A « mais » that says yes again is no reservation.
+    ("oui, on se parle souvent mais personne n'impose rien", "autonomy", "yes"),
+    # Talking is not doing; for piloting a plan already counts.
+    ("on en a discuté au salon mais rien n'a avancé", "common_project", "no"),
+    ("on en a parlé, mais aucune date n'est fixée", "piloting", "partly"),
+    ("on veut tous les deux se développer à l'export, mais sans l'avoir écrit nulle part", "common_goal", "partly"),
+    # « jamais » first is a no, whatever follows; « je crois pas » without its « ne ».
+    ("jamais, on se voit uniquement quand il y a un problème", "piloting", "no"),
+    ("je crois pas qu'il soit aussi motivé", "shared_desire", "no"),
+    # Doubt from the start stays a doubt.
+    ("je pense qu'il y a une convention, mais je ne suis pas certain", "contract", "unknown"),
+])
+def test_clauses_read_as_a_consultant_would(text, key, expected):
+    assert parse_answer(text, key) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("un client, même si on parle de partenariat entre nous", "client"),
+    ("ni fournisseur ni client, on développe une offre à deux", "partnership"),
+    ("ni client ni partenaire à mon avis, c'est flou", "unclear"),
+    ("sur le papier c'est un partenaire, mais en vrai il nous achète tout au prix catalogue", "client"),
+    ("ils nous livrent les emballages chaque semaine", "supplier"),
+    ("c'est eux qui nous achètent nos bouteilles", "client"),
+])
+def test_relationship_with_concessions_and_corrections(text, expected):
+    assert parse_relationship(text) == expected
+
+
+def test_a_client_or_partner_hesitation_is_understood_as_unclear():
+    assert answers_module.understood("client ou partenaire, j'hésite", "relationship") is True
+    assert parse_relationship("client ou partenaire, j'hésite") == "unclear"

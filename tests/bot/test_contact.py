@@ -70,7 +70,10 @@ def test_phone_may_be_skipped_only_with_an_email():
 
 
 def test_callback_and_need_are_optional():
-    assert read("callback", "Peu importe").slots == {"contact_callback": SKIPPED}
+    # Any time suits: an answer, kept in the visitor's words for the consultant.
+    assert read("callback", "Peu importe").slots == {"contact_callback": "Peu importe"}
+    assert read("callback", "quand vous voulez").slots == {"contact_callback": "quand vous voulez"}
+    assert read("callback", "je passe cette question").slots == {"contact_callback": SKIPPED}
     assert read("callback", "mardi matin").slots == {"contact_callback": "mardi matin"}
     assert read("need", "Choisir le partenaire", intent="ask_partner_choice").slots == {"contact_need": "Choisir le partenaire"}
 
@@ -162,3 +165,38 @@ def test_details_inside_sentences(field, text, expected):
 
 def test_a_question_about_the_company_field_is_not_a_company():
     assert read("company", "c'est pour faire quoi, le nom de la boîte ?", intent="why_asked").is_answer is False
+
+
+@pytest.mark.parametrize("field, text, expected", [
+    ("name", "Mme Hélène Garnier", {"name": "Hélène Garnier"}),
+    ("name", "je m'appelle M. Bruno Lefort", {"name": "Bruno Lefort"}),
+    ("name", "Lefort, Bruno Lefort", {"name": "Bruno Lefort"}),
+    ("name", "je m'apelle Sonia Brun", {"name": "Sonia Brun"}),
+    ("name", "Sonia Brun à l'appareil 😊", {"name": "Sonia Brun"}),
+    ("name", "Moi c'est Sonia Brun, de la Menuiserie Brun à Nantes", {"name": "Sonia Brun", "company": "Menuiserie Brun"}),
+    ("company", "je travaille pour Atelier Sud", {"company": "Atelier Sud"}),
+    ("company", "notre boite c Garage Royer", {"company": "Garage Royer"}),
+    ("company", "pas vraiment de nom, notez Royer Services", {"company": "Royer Services"}),
+    ("company", "M. Bricolage", {"company": "M. Bricolage"}),
+])
+def test_names_and_companies_as_people_type_them(field, text, expected):
+    turn = read(field, text, intent="inform")
+    assert turn.slots == {slot_for(k): v for k, v in expected.items()}
+
+
+def test_a_name_stated_outright_later_replaces_the_one_given_before():
+    turn = read("company", "Garage Royer, et moi c'est Paul Royer", intent="inform", contact_name="Paul")
+    assert turn.slots == {"contact_company": "Garage Royer", "contact_name": "Paul Royer"}
+    # « appelez-moi… » is often a moment, never a correction of the name.
+    turn = read("email", "paul@royer.fr, appelez-moi plutôt le matin", intent="inform", contact_name="Paul Royer")
+    assert "contact_name" not in turn.slots
+
+
+@pytest.mark.parametrize("text", ["laisse tomber, je m'arrête là", "ok stop pour moi"])
+def test_leaving_at_the_name_is_not_a_name(text):
+    assert read("name", text, intent="inform").is_answer is False
+
+
+def test_free_text_leaves_on_an_intent_only_for_a_short_command():
+    assert read("need", "repartir sur de bonnes bases avec eux", intent="restart").is_answer is True
+    assert read("need", "recommencer", intent="restart").is_answer is False

@@ -111,6 +111,19 @@ def test_stop_mid_form_pauses_and_resuming_finds_the_form_where_it_was(live_stac
     assert CONTACT_Q["company"][0] in resumed[-1]
 
 
+@pytest.mark.parametrize("message", ["stop, finalement je ne veux pas être rappelé", "je voudrais être rappelé"])
+def test_asking_for_the_callback_again_mid_form_never_restarts_it(live_stack, message):
+    sender = new_sender()
+    open_contact_form(live_stack, sender)
+    live_stack.chat(sender, "Alice Martin")
+    reply = texts(live_stack.chat(sender, message))
+    if "stop" in message:
+        assert "je garde ce que vous m’avez dit" in reply[0].lower()  # paused, everything kept
+    else:
+        assert CONTACT_Q["company"][0] in reply[-1] and CONTACT_Q["name"][0] not in " ".join(reply)
+    assert tracker_slots(live_stack, sender)["contact_name"] == "Alice Martin"
+
+
 def test_diagnostic_replies_with_context_are_answers_not_questions(live_stack):
     sender = new_sender()
     live_stack.chat(sender, "je veux évaluer mon partenariat")
