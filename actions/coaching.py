@@ -5,11 +5,12 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import Restarted
+from rasa_sdk.events import FollowupAction, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import coach, send, session_events, session_state
 from actions.contact import contact_slots, forget_personal_data
+from actions.diagnostic import ActionStartDiagnostic
 from bot.coaching import SessionState
 from bot.contact import has_personal_data, slot_for
 from bot.replies import Reply
@@ -52,6 +53,13 @@ class ActionAffirm(SessionMove):
     def move(self, state: SessionState) -> tuple[Reply, SessionState]:
         return coach().affirm(state)
 
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        if coach().wants_diagnostic(session_state(tracker)):
+            # « Envie de voir où en est votre projet ? » « Oui » : the diagnostic, right away.
+            events = ActionStartDiagnostic().run(dispatcher, tracker, domain)
+            return [*events, FollowupAction("diagnostic_form")]
+        return super().run(dispatcher, tracker, domain)
+
 
 class ActionStop(SessionMove):
     def name(self) -> Text:
@@ -84,7 +92,7 @@ class ActionDeny(SessionMove):
         return "action_deny"
 
     def move(self, state: SessionState) -> tuple[Reply, SessionState]:
-        return coach().deny(state), state
+        return coach().deny(state)
 
 
 class ActionRestart(Action):

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.coaching import Coach, SessionState
 from bot.repetition import hint_key, is_repeat, previous_turn
-from bot.replies import Reply
+from bot.replies import Button, Reply
+from bot.typography import french_spacing
 from bot.text import is_too_long
 
 STEP_SLOT = "coaching_step"
@@ -52,9 +53,18 @@ def latest_intent(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
+def typeset(reply: Reply) -> Reply:
+    return Reply(
+        tuple(french_spacing(m) for m in reply.messages),
+        tuple(Button(french_spacing(b.title), b.payload) for b in reply.buttons),
+        reply.custom,
+    )
+
+
 def send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> None:
     """One bubble per message, the buttons (and any custom payload) under the last one. The
     same message twice never gets the same bubbles twice (bot/repetition.py)."""
+    reply = typeset(reply)  # French spacing on every line, Python-made ones too (bot/typography.py)
     previous_message, previous_reply, message = previous_turn(tracker.events)
     if is_repeat(previous_message, previous_reply, message, reply):
         form = (tracker.active_loop or {}).get("name")

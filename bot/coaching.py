@@ -126,15 +126,38 @@ class Coach:
 
     # -- yes / no outside forms -------------------------------------------------------------
     def affirm(self, state: SessionState) -> tuple[Reply, SessionState]:
-        """A plain "oui": go on with the session, or start it; after the end, offer what's next."""
-        if state.status == FINISHED:
-            return Reply(self.k.session_end_messages, self._buttons(self.k.session_end_buttons)), state
+        """A plain "oui" to Marc's closing question: his word on it, then the next step; before
+        the session, start it. After the end ("envie de voir où en est votre projet ?"), the
+        caller starts the diagnostic (`wants_diagnostic`); without one, what's next."""
+        if state.status == FINISHED:  # no diagnostic here: the next best thing is a consultant
+            return self.answer("contact_info", state), state
+        if state.status == IN_PROGRESS:
+            return self._answer_to_step(state, self._current_step(state).on_yes or ())
         return self.start(state)
 
-    def deny(self, state: SessionState) -> Reply:
+    def wants_diagnostic(self, state: SessionState) -> bool:
+        """A "oui" to the session's last question is a yes to evaluating one's own project."""
+        return state.status == FINISHED and self.diagnostic_available
+
+    def deny(self, state: SessionState) -> tuple[Reply, SessionState]:
+        """A plain "non": to "vous voyez ce que j'entends par là ?", Marc explains and goes on;
+        to "on y va ?", it means not now; after the end, a friendly way out."""
+        if state.status == IN_PROGRESS:
+            on_no = self._current_step(state).on_no
+            if on_no is not None:
+                return self._answer_to_step(state, on_no)
         if state.resumable:
-            return self.line("deny_in_session", ("resume", "question", "stop"))
-        return Reply(self.k.line("deny_idle"), self.menu())
+            return self.line("deny_in_session", ("resume", "question", "stop")), state
+        if state.status == FINISHED:
+            return self.line("session_end_no", ("contact", "question")), state
+        return Reply(self.k.line("deny_idle"), self.menu()), state
+
+    def _current_step(self, state: SessionState):
+        return self.k.steps[min(max(state.last_step, 0), len(self.k.steps) - 1)]
+
+    def _answer_to_step(self, state: SessionState, lines: tuple[str, ...]) -> tuple[Reply, SessionState]:
+        reply, new_state = self.continue_session(state)
+        return (Reply(lines).then(reply) if lines else reply), new_state
 
     # -- direct answers ---------------------------------------------------------------------
     def knows_topic(self, topic_key: Optional[str]) -> bool:
@@ -144,10 +167,13 @@ class Coach:
         """Answer a question on the text, then offer to resume the session if one is under way."""
         topic = self.k.topics[topic_key]
         related = tuple(self._topic_button(self.k.topics[key]) for key in topic.related[:2])
+        offered = self._buttons(topic.offer)  # « Être rappelé » after the number: offered, never opened
         if state.resumable:
             prompt = self.k.resume_prompt.format(next_title=self.next_step_title(state) or "")
-            buttons = (self.k.button("resume"),) + related
+            buttons = offered + (self.k.button("resume"),) + related
             return Reply(topic.messages + (prompt,), buttons)
+        if topic.offer:  # the topic's last line already says what comes next
+            return Reply(topic.messages, offered + related)
         buttons = related + self._buttons(("coaching", "diagnostic"))
         return Reply(topic.messages + (self.k.after_answer_prompt,), buttons)
 

@@ -352,19 +352,19 @@
 
     var title = svgEl("title", { id: titleId });
     title.textContent = missing.length
-      ? "La table des quatre piliers : il manque " + missing.length + " pied" + (missing.length > 1 ? "s" : "") + " sur 4"
-      : "La table des quatre piliers : les quatre pieds sont là";
+      ? "La table des quatre piliers\u00a0: il manque " + missing.length + " pied" + (missing.length > 1 ? "s" : "") + " sur 4"
+      : "La table des quatre piliers\u00a0: les quatre pieds sont là";
     svg.appendChild(title);
     var desc = svgEl("desc", { id: descId });
     desc.textContent =
-      (present.length ? "Pieds solides : " + listLabels(present) + ". " : "Aucun pied solide. ") +
-      (missing.length ? "Pieds manquants : " + listLabels(missing) + "." : "Aucun pied manquant.");
+      (present.length ? "Pieds solides\u00a0: " + listLabels(present) + ". " : "Aucun pied solide. ") +
+      (missing.length ? "Pieds manquants\u00a0: " + listLabels(missing) + "." : "Aucun pied manquant.");
     svg.appendChild(desc);
 
     var caption = svgEl("text", { x: 160, y: 20, "text-anchor": "middle", "class": "cp-table-caption" });
     caption.textContent = missing.length
-      ? "Instable : " + missing.length + " pied" + (missing.length > 1 ? "s" : "") + " sur 4 à consolider"
-      : "Stable : les quatre pieds tiennent";
+      ? "Instable\u00a0: " + missing.length + " pied" + (missing.length > 1 ? "s" : "") + " sur 4 à consolider"
+      : "Stable\u00a0: les quatre pieds tiennent";
     svg.appendChild(caption);
 
     // plateau (incliné si un pied manque)
@@ -604,7 +604,7 @@
       el(
         "p",
         "cp-notice",
-        "Cette conversation est conservée dans votre navigateur pour la retrouver si vous rechargez la page. « Nouvelle conversation » l’efface."
+        "Cette conversation est conservée dans votre navigateur pour la retrouver si vous rechargez la page. «\u202fNouvelle conversation\u202f» l’efface."
       )
     );
     var log = el("div", "cp-log");
@@ -1142,9 +1142,9 @@
   Widget.prototype.showError = function (kind) {
     var messages = {
       network: "Impossible de joindre " + this.cfg.botName + " pour le moment. Vérifiez votre connexion, puis réessayez.",
-      http: this.cfg.botName + " n’a pas pu répondre : le serveur a rencontré un problème. Réessayez dans un instant.",
+      http: this.cfg.botName + " n’a pas pu répondre\u00a0: le serveur a rencontré un problème. Réessayez dans un instant.",
       timeout: this.cfg.botName + " met trop de temps à répondre. Réessayez dans un instant.",
-      busy: "Vous écrivez plus vite que " + this.cfg.botName + " ne peut lire ! Patientez quelques secondes, puis réessayez.",
+      busy: "Vous écrivez plus vite que " + this.cfg.botName + " ne peut lire\u202f! Patientez quelques secondes, puis réessayez.",
       unavailable: this.cfg.botName + " est momentanément indisponible. Réessayez dans une minute.",
       tooLong: "Ce message est trop long pour être envoyé. Raccourcissez-le, puis renvoyez-le.",
       restored: "Votre dernier message n’a pas reçu de réponse."

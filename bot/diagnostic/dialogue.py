@@ -7,6 +7,7 @@ rules take over and the form asks again afterwards.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -27,6 +28,10 @@ LEAVING_INTENTS = frozenset({"stop_session", "restart", "start_coaching", "start
 # Questions to Marc, answered by the rules before the form asks again.
 QUESTION_INTENTS = frozenset({"why_asked", "want_to_ask", "bot_challenge", "ask_marc_deal"})
 QUESTION_INTENT_PREFIX = "ask_"
+
+# What a visitor asking to be called back mid-diagnostic says (on the folded text).
+_CALLBACK_WORDS = re.compile(r"\b(?:rappel|rapel|recontact|contactez|appelez[- ]moi|rendez[- ]vous|rdv|etre contacte"
+                             r"|un consultant|un conseiller|vos coordonnees|mes coordonnees)")
 
 ANSWER = "answer"
 REPHRASE = "rephrase"
@@ -63,6 +68,8 @@ def read_turn(key: str, text: str, intent: Optional[str], already_rephrased: boo
     if remainder and understood(remainder, key) and not looks_like_question(remainder):
         text = remainder  # « des réunions ? jamais, on s'appelle quand il y a un souci »
     answered = understood(text, key)
+    if intent == "request_contact" and not _CALLBACK_WORDS.search(fold(text)):
+        intent = ""  # « il m'appelle toutes les semaines » describes the partner, it asks for nothing
     if says_stop(text) or says_restart(text) or (intent in LEAVING_INTENTS and not answered):
         return Turn(NOT_AN_ANSWER)
     asking = looks_like_question(text)

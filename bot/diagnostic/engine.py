@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
+from bot.typography import french_spacing
+
 from .keys import (
     ANSWER_KEYS,
     ANSWER_RANK,
@@ -248,7 +250,7 @@ def _message(
         parts.append(q.also_missing["extras"].format(**fields))
     steps = "\n".join(f"{number}) {text}" for number, text in enumerate(advice[:MAX_NEXT_STEPS], 1))
     # Three chat bubbles: the verdict, the next steps, the offer of help.
-    return (" ".join(parts), f"{q.next_steps_intro}\n{steps}", q.closing)
+    return (french_spacing(" ".join(parts)), french_spacing(f"{q.next_steps_intro}\n{steps}"), q.closing)
 
 
 def _quoted(label: str, note: str | None) -> str:
@@ -256,7 +258,7 @@ def _quoted(label: str, note: str | None) -> str:
     # unless they start with an acronym.
     if len(label) > 1 and not label[1].isupper():
         label = label[0].lower() + label[1:]
-    return f"« {label} »" + (f" ({note})" if note else "")
+    return french_spacing(f"« {label} »") + (f" ({note})" if note else "")
 
 
 def _join_fr(items: list[str]) -> str:

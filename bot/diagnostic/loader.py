@@ -19,6 +19,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from bot.typography import french_spacing
+
 from .keys import ANSWER_KEYS, ANSWERS, KIND_OF, KINDS, QUESTION_KEYS, RELATIONSHIPS, VERDICTS
 
 DATA_DIR = Path(__file__).resolve().parent
@@ -201,7 +203,7 @@ def _text(problems: _Problems, where: str, node: Any, name: str) -> str:
         return ""
     if not value.strip():
         problems.at(where, node, f"field {name!r} is empty")
-    return value.strip()
+    return french_spacing(value.strip())
 
 
 def _unknown_fields(problems: _Problems, where: str, node: dict, allowed: tuple[str, ...]) -> None:
@@ -226,7 +228,7 @@ def _text_list(problems: _Problems, where: str, node: Any, parent: Any) -> tuple
         if not isinstance(item, str) or not item.strip():
             problems.at(f"{where}, item {index}", parent, f"must be a non-empty text, got {item!r}")
         else:
-            texts.append(item.strip())
+            texts.append(french_spacing(item.strip()))
     return tuple(texts)
 
 

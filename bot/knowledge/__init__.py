@@ -10,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from bot.typography import french_spacing
+
 import yaml
 
 from bot.replies import Button
@@ -41,6 +43,10 @@ class Step:
     title: str
     covers: tuple[int, ...]
     messages: tuple[str, ...]
+    # Marc's closing question expects an answer: what he says to a « oui » or a « non » before
+    # the next step (an empty list: straight on). None: a « non » means « not now ».
+    on_yes: Optional[tuple[str, ...]] = None
+    on_no: Optional[tuple[str, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Topic:
     covers: tuple[int, ...]
     messages: tuple[str, ...]
     related: tuple[str, ...]
+    offer: tuple[str, ...] = ()  # buttons (keys of `buttons`) offered first: « Être rappelé »…
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ class _Reader:
     def text(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(where, "texte non vide attendu")
-        return value.strip()
+        return french_spacing(value.strip())
 
     def texts(self, value: Any, where: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not value:
@@ -103,6 +110,15 @@ class _Reader:
         if not isinstance(value, list) or not value or any(p not in INVENTORY_POINTS for p in value):
             raise self.fail(where, f"liste de points de l'inventaire (1 à {INVENTORY_POINTS[-1]}) attendue")
         return tuple(value)
+
+    def replies(self, spec: Mapping[str, Any], answer: str, where: str) -> Optional[tuple[str, ...]]:
+        replies = spec.get("replies")
+        if replies is None or answer not in self.mapping(replies, where):
+            return None
+        lines = replies[answer] or []
+        if not isinstance(lines, list) or any(not isinstance(line, str) or not line.strip() for line in lines):
+            raise self.fail(f"{where}.{answer}", "liste de répliques attendue (éventuellement vide)")
+        return tuple(french_spacing(line) for line in lines)
 
     def button_keys(self, value: Any, where: str, known: Mapping[str, Button]) -> tuple[str, ...]:
         keys = self.texts(value, where)
@@ -135,6 +151,8 @@ def parse_knowledge(raw: Any, path: Path = CONTENT_PATH) -> Knowledge:
             title=r.text(spec.get("title"), f"steps[{i}].title"),
             covers=r.covers(spec.get("covers"), f"steps[{i}].covers"),
             messages=r.texts(spec.get("messages"), f"steps[{i}].messages"),
+            on_yes=r.replies(spec, "yes", f"steps[{i}].replies"),
+            on_no=r.replies(spec, "no", f"steps[{i}].replies"),
         ))
     if not steps:
         raise r.fail("steps", "la séance guidée n'a aucune étape")
@@ -151,12 +169,16 @@ def parse_knowledge(raw: Any, path: Path = CONTENT_PATH) -> Knowledge:
         related = spec.get("related") or []
         if not isinstance(related, list):
             raise r.fail(f"topics.{key}.related", "liste attendue")
+        offer = spec.get("offer") or []
+        if not isinstance(offer, list):
+            raise r.fail(f"topics.{key}.offer", "liste attendue")
         topics[key] = Topic(
             key=key,
             title=r.text(spec.get("title"), f"topics.{key}.title"),
             covers=r.covers(spec.get("covers"), f"topics.{key}.covers"),
             messages=r.texts(spec.get("messages"), f"topics.{key}.messages"),
             related=tuple(related),
+            offer=r.button_keys(offer, f"topics.{key}.offer", buttons) if offer else (),
         )
     for topic in topics.values():
         for other in topic.related:

@@ -48,6 +48,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from bot.typography import french_spacing
+
 from bot.paths import PROJECT_ROOT, project_path
 
 log = logging.getLogger(__name__)
@@ -222,9 +224,10 @@ def templates() -> Environment:
 def render_email_bodies(report: Dict[str, Any]) -> Tuple[str, str]:
     """(plain text, HTML) bodies of the notice for ``report`` (see ``report.lead_report``)."""
     env = templates()
+    # French spacing (bot/typography.py): « Téléphone : » never leaves its colon on the next line.
     return (
-        env.get_template("lead_email.txt.j2").render(**report),
-        env.get_template("lead_email.html.j2").render(**report),
+        french_spacing(env.get_template("lead_email.txt.j2").render(**report)),
+        french_spacing(env.get_template("lead_email.html.j2").render(**report)),
     )
 
 

@@ -3,6 +3,7 @@ import pytest
 
 from bot.coaching import FINISHED, IDLE, IN_PROGRESS, PAUSED, SMALL_TALK, Coach, SessionState, topic_for_intent
 from bot.knowledge import load_knowledge
+from bot.typography import french_spacing
 
 K = load_knowledge()
 
@@ -45,7 +46,7 @@ def test_question_mid_session_offers_to_resume_at_the_next_step(coach):
     _, state = coach.continue_session(state)           # step 2 shown
     answer = coach.answer("pillars", state)
     assert answer.messages[: len(K.topics["pillars"].messages)] == K.topics["pillars"].messages
-    assert f"« {K.steps[2].title} »" in answer.text
+    assert french_spacing(f"« {K.steps[2].title} »") in answer.text
     assert payloads(answer)[0] == "/continue"
     reply, after = coach.continue_session(state)       # the state did not move
     assert reply.messages == K.steps[2].messages and after.last_step == 2
@@ -69,7 +70,7 @@ def test_stop_pauses_and_continue_resumes_exactly_there(coach):
 
 def test_greeting_again_during_a_session_offers_to_resume(coach):
     reply = coach.greet(SessionState(3, PAUSED))
-    assert f"« {K.steps[4].title} »" in reply.text
+    assert french_spacing(f"« {K.steps[4].title} »") in reply.text
     assert payloads(reply)[0] == "/continue"
 
 
@@ -93,8 +94,8 @@ def test_start_during_a_session_does_not_lose_the_place(coach):
 def test_affirm_continues_and_deny_offers_a_way_out(coach):
     reply, state = coach.affirm(SessionState(0, IN_PROGRESS))
     assert reply.messages == K.steps[1].messages
-    assert "/stop_session" in payloads(coach.deny(state))
-    assert "/start_coaching" in payloads(coach.deny(SessionState()))
+    assert "/stop_session" in payloads(coach.deny(state)[0])
+    assert "/start_coaching" in payloads(coach.deny(SessionState())[0])
 
 
 def test_clarify_offers_the_two_likeliest_topics(coach):
@@ -122,3 +123,53 @@ def test_every_question_intent_maps_to_a_topic():
 def test_session_state_from_slots_is_forgiving():
     assert SessionState.from_slots(None, None) == SessionState(-1, IDLE)
     assert SessionState.from_slots(3.0, "bogus") == SessionState(3, IDLE)
+
+
+def _index(step_id):
+    return next(i for i, step in enumerate(K.steps) if step.id == step_id)
+
+
+def test_a_no_to_do_you_see_what_i_mean_explains_and_goes_on(coach):
+    at = SessionState(_index("not_sufficient"), IN_PROGRESS)
+    reply, state = coach.deny(at)
+    assert reply.messages[0] == K.steps[_index("not_sufficient")].on_no[0]
+    assert reply.messages[1:] == K.steps[_index("piloting")].messages and state.last_step == _index("piloting")
+
+
+def test_the_nirvana_question_has_an_answer_either_way(coach):
+    at = SessionState(_index("pillars"), IN_PROGRESS)
+    yes, _ = coach.affirm(at)
+    no, _ = coach.deny(at)
+    assert yes.messages[0] == french_spacing("Pas si vite !") and no.messages[0] == french_spacing("Vous avez raison !")
+    assert yes.messages[1:] == no.messages[1:] == K.steps[_index("not_sufficient")].messages
+
+
+def test_a_no_to_lets_go_still_means_not_now(coach):
+    reply, state = coach.deny(SessionState(_index("hook"), IN_PROGRESS))
+    assert reply.messages == K.line("deny_in_session") and state.last_step == _index("hook")
+
+
+def test_a_rhetorical_question_moves_on_whatever_the_answer(coach):
+    reply, state = coach.deny(SessionState(_index("forms"), IN_PROGRESS))
+    assert reply.messages == K.steps[_index("reasons")].messages
+
+
+def test_after_the_session_yes_is_the_diagnostic_and_no_a_friendly_way_out(coach):
+    done = SessionState(len(K.steps) - 1, FINISHED)
+    assert coach.wants_diagnostic(done) and not coach.wants_diagnostic(SessionState(2, IN_PROGRESS))
+    reply, _ = coach.deny(done)
+    assert reply.messages == K.line("session_end_no") and "/request_contact" in payloads(reply)
+    without = Coach(diagnostic_available=False)
+    reply, _ = without.affirm(done)
+    assert "06 34 22 31 71" in reply.messages[0] and "/request_contact" in payloads(reply)
+
+
+def test_the_number_and_the_site_come_first_and_the_callback_is_only_offered(coach):
+    reply = coach.answer("contact_info", SessionState())
+    assert "06 34 22 31 71" in reply.messages[0] and "www.salesinprogress.com" in reply.messages[0]
+    assert payloads(reply)[0] == "/request_contact"
+
+
+def test_a_business_question_invents_no_price(coach):
+    text = " ".join(coach.answer("business", SessionState()).messages)
+    assert "€" not in text and "gratuit" not in text and "06 34 22 31 71" in text

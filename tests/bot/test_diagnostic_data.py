@@ -20,6 +20,7 @@ from bot.diagnostic import (
     load_questionnaire,
 )
 from bot.diagnostic.loader import ADVICE_FILE, DATA_DIR, QUESTIONNAIRE_FILE
+from bot.typography import french_spacing
 
 Q = load_questionnaire()
 
@@ -122,12 +123,12 @@ def test_verdicts_and_advice_cover_every_key():
 
 
 def test_dictionary_definitions_are_quoted_from_the_text():
-    assert "« une personne qui reçoit de quelqu’un, contre paiement, des fournitures commerciales ou des services »" \
+    assert french_spacing("« une personne qui reçoit de quelqu’un, contre paiement, des fournitures commerciales ou des services »") \
         in Q.relationships["client"].definition
     assert Q.relationships["supplier"].definition == \
-        "« une personne ou un établissement qui fournit habituellement une marchandise ou un service »"
+        french_spacing("« une personne ou un établissement qui fournit habituellement une marchandise ou un service »")
     assert Q.relationships["partnership"].definition == \
-        "« une personne à qui on est associé, en relation dans une entreprise »"
+        french_spacing("« une personne à qui on est associé, en relation dans une entreprise »")
 
 
 def test_closing_offers_sales_in_progress_help_with_the_texts_contacts():

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.typography import french_spacing
 from bot.diagnostic import (
     ANSWER_KEYS,
     ANSWER_RANK,
@@ -79,7 +80,7 @@ def test_verdicts(relationship, given_answers, verdict, missing_criteria, missin
     assert result.missing_criteria == missing_criteria
     assert result.missing_pillars == missing_pillars
     for phrase in phrases:
-        assert phrase in result.message
+        assert french_spacing(phrase) in result.message
     # Every message gives the next steps, then offers Sales In Progress's help.
     assert Q.next_steps_intro in result.message
     for number, step in enumerate(result.advice[:3], 1):

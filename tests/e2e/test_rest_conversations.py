@@ -2,6 +2,7 @@
 import pytest
 
 from bot.knowledge import load_knowledge
+from bot.typography import french_spacing
 from tests.e2e.helpers import new_sender, payloads, texts
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +33,7 @@ def test_interrupt_with_a_typed_question_then_resume_exactly_there(live_stack):
     answer = live_stack.chat(sender, "au fait, c'est quoi les quatre piliers d'un partenariat ?")
     said = texts(answer)
     assert said[0] == K.topics["pillars"].messages[0]
-    assert f"« {K.steps[2].title} »" in said[-1]
+    assert french_spacing(f"« {K.steps[2].title} »") in said[-1]
     assert payloads(answer)[0] == "/continue"
     resumed = live_stack.chat(sender, "on reprend")
     assert texts(resumed) == list(K.steps[2].messages)
@@ -50,7 +51,8 @@ def test_interrupt_with_a_typed_question_then_resume_exactly_there(live_stack):
     ("Comment je choisis mon partenaire ?", "partner_choice"),
     ("Ça veut dire quoi piloter un partenariat ?", "piloting"),
     ("Est-ce que ça vaut vraiment le coup ?", "worth_it"),
-    ("Quel est le numéro de Sales In Progress ?", "sales_in_progress"),
+    ("Quel est le numéro de Sales In Progress ?", "contact_info"),
+    ("Que fait Sales In Progress exactement ?", "sales_in_progress"),
 ])
 def test_a_direct_question_as_first_message_gets_the_right_answer(live_stack, question, topic):
     reply = texts(live_stack.chat(new_sender(), question))
@@ -75,7 +77,7 @@ def test_stop_then_resume_later(live_stack):
     stopped = live_stack.chat(sender, "stop")
     assert texts(stopped) == list(K.lines["stop"])
     again = live_stack.chat(sender, "bonjour")
-    assert f"« {K.steps[2].title} »" in " ".join(texts(again))
+    assert french_spacing(f"« {K.steps[2].title} »") in " ".join(texts(again))
     assert texts(live_stack.chat(sender, "/continue")) == list(K.steps[2].messages)
 
 

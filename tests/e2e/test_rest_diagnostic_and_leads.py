@@ -6,6 +6,7 @@ import pytest
 from bot.diagnostic import load_questionnaire
 from bot.knowledge import load_knowledge
 from bot.leads.service import LeadService
+from bot.typography import french_spacing
 from tests.e2e.helpers import customs, new_sender, texts
 
 pytestmark = pytest.mark.e2e
@@ -109,7 +110,7 @@ def test_contact_form_with_consent_stores_a_qualified_lead_and_notifies(live_sta
     live_stack.chat(sender, "06 34 22 31 71")
     live_stack.chat(sender, "le mardi matin")
     consent = texts(live_stack.chat(sender, "Choisir le partenaire"))
-    assert "• Nom : Arnaud Martin" in consent[0] and "Vos droits" in consent[1]
+    assert french_spacing("• Nom : Arnaud Martin") in consent[0] and "Vos droits" in consent[1]
     done = texts(live_stack.chat(sender, "Oui, j'accepte"))
     assert done[0] == K.lines["contact_done"][0]
     [lead] = [lead for lead in leads(live_stack) if lead["sender_id"] == sender]
@@ -153,7 +154,7 @@ def test_each_verdict_path_through_the_conversation(live_stack, answers, verdict
 
 def test_a_field_can_be_corrected_before_consenting(live_stack):
     sender = new_sender()
-    live_stack.chat(sender, "je voudrais un rendez-vous avec un consultant")
+    live_stack.chat(sender, "je voudrais qu'un consultant me rappelle")
     for text in ["Paul Durand", "Durand SA", "paul@durand.fr", "non merci", "Construire la relation"]:
         live_stack.chat(sender, text)
     which = live_stack.chat(sender, "Corriger une information")
@@ -161,7 +162,7 @@ def test_a_field_can_be_corrected_before_consenting(live_stack):
     asked = texts(live_stack.chat(sender, "E-mail"))
     assert "e-mail" in asked[-1].lower()
     summary = texts(live_stack.chat(sender, "paul.durand@durand.fr"))
-    assert "• E-mail : paul.durand@durand.fr" in summary[0]
+    assert french_spacing("• E-mail : paul.durand@durand.fr") in summary[0]
     live_stack.chat(sender, "oui")
     [lead] = [lead for lead in leads(live_stack) if lead["sender_id"] == sender]
     assert lead["email"] == "paul.durand@durand.fr" and lead["phone"] is None

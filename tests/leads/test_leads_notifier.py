@@ -10,6 +10,7 @@ from email import policy
 import pytest
 
 from bot.leads.notifier import NotifierConfig, NotifierConfigError
+from bot.typography import french_spacing
 
 
 def parse(envelope):
@@ -50,7 +51,7 @@ def test_email_reaches_the_smtp_server_with_text_and_html(make_service, smtp_ser
         assert "Des intervenants autonomes" in body
         assert "Le choix du partenaire" in body
         # the transcript
-        assert "On monte un partenariat avec un confrère" in body and "Formidable !" in body
+        assert "On monte un partenariat avec un confrère" in body and french_spacing("Formidable !") in body
     assert "║" in text and "✗" in text  # the table's legs in plain text
     assert "dashed" in html and "Table à quatre pieds" in html  # and in HTML
     assert "<script" not in html

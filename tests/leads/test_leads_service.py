@@ -11,6 +11,7 @@ from bot.leads.models import (
     Base, ConsentProof, DiagnosticSnapshot, Lead, LeadSender, OutboxMessage,
 )
 from bot.leads.service import ConsentRequired, InvalidSubmission, LeadService
+from bot.typography import french_spacing
 
 
 def count(engine, model) -> int:
@@ -271,7 +272,7 @@ def test_the_visitors_own_words_are_shown_next_to_the_answers(service, sub, diag
     snapshot["words"] = {"shared_desire": "j'espère... disons que lui est moins motivé que moi"}
     lead = service.submit(sub(diagnostic=snapshot))
     text, html = render_email_bodies(service.report(lead))
-    assert "« j'espère... disons que lui est moins motivé que moi »" in text
+    assert french_spacing("« j'espère... disons que lui est moins motivé que moi »") in text
 
 
 def test_submissions_are_limited_per_conversation_and_per_address(make_service, sub):

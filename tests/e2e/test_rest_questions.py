@@ -1,0 +1,67 @@
+"""Issue 12 end to end over REST: the number before the form, business questions answered
+honestly, Marc's own questions in the guided session followed, French spacing on the wire."""
+import pytest
+
+from bot.diagnostic import load_questionnaire
+from bot.knowledge import load_knowledge
+from tests.e2e.helpers import new_sender, payloads, texts
+
+pytestmark = pytest.mark.e2e
+K = load_knowledge()
+Q = load_questionnaire()
+STEP = {step.id: i for i, step in enumerate(K.steps)}
+
+
+@pytest.mark.parametrize("message", [
+    "je préfère appeler directement, c'est quel numéro ?",
+    "Comment prendre rendez-vous avec un de vos consultants ?",
+])
+def test_asking_for_the_number_or_an_appointment_gives_them_and_only_offers_the_form(live_stack, message):
+    reply = live_stack.chat(new_sender(), message)
+    said = " ".join(texts(reply))
+    assert "06 34 22 31 71" in said and "www.salesinprogress.com" in said
+    assert K.contact_questions["name"][0] not in said  # the form is offered, not opened
+    assert "/request_contact" in payloads(reply)
+
+
+def test_a_price_question_gets_an_honest_answer_and_what_helps(live_stack):
+    reply = live_stack.chat(new_sender(), "combien coûte un accompagnement ?")
+    said = " ".join(texts(reply))
+    assert said.startswith(K.topics["business"].messages[0]) and "€" not in said
+    assert {"/start_diagnostic", "/request_contact"} <= set(payloads(reply))
+
+
+def walk_to(stack, sender, step_id):
+    stack.chat(sender, "/start_coaching")
+    for _ in range(STEP[step_id]):
+        stack.chat(sender, "/continue")
+
+
+@pytest.mark.parametrize("step, message, next_step", [
+    ("pillars", "non pas du tout", "not_sufficient"),         # « c'est le nirvana assuré ? »: agreed with
+    ("not_sufficient", "non pas vraiment", "piloting"),       # « vous voyez ce que j'entends par là ? »: explained
+])
+def test_a_no_to_marcs_question_gets_his_answer_then_the_session_goes_on(live_stack, step, message, next_step):
+    sender = new_sender()
+    walk_to(live_stack, sender, step)
+    said = texts(live_stack.chat(sender, message))
+    assert said[0] == K.steps[STEP[step]].on_no[0]
+    assert said[1:] == list(K.steps[STEP[next_step]].messages)
+
+
+def test_yes_at_the_end_of_the_session_starts_the_diagnostic(live_stack):
+    sender = new_sender()
+    walk_to(live_stack, sender, "sales_in_progress")
+    end = texts(live_stack.chat(sender, "/continue"))
+    assert end == list(K.session_end_messages)
+    said = texts(live_stack.chat(sender, "oui"))
+    assert said[0] == K.line("diagnostic_intro")[0]
+    assert Q.question("relationship").prompt in said[-1]
+
+
+def test_every_line_on_the_wire_has_french_spacing(live_stack):
+    sender = new_sender()
+    said = texts(live_stack.chat(sender, "bonjour")) + texts(live_stack.chat(sender, "c'est quoi les 4 piliers ?"))
+    joined = "\n".join(said)
+    assert not [p for p in (" ?", " !", " :", " ;", "« ", " »") if p in joined], joined
+    assert "\u202f?" in joined or "\u00a0:" in joined
