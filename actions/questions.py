@@ -10,6 +10,13 @@ from actions.common import coach, latest_intent, latest_text, send, session_stat
 from bot.coaching import topic_for_intent
 
 FALLBACK_INTENT = "nlu_fallback"
+QUESTIONS_KEY = "questions"  # set by nlu_components/linear_intent_classifier.py
+
+
+def questions_asked(tracker: Tracker) -> list[str]:
+    """The topics of a message that asks several questions, in order (else empty)."""
+    intents = (tracker.latest_message or {}).get(QUESTIONS_KEY) or []
+    return [topic for topic in (topic_for_intent(i) for i in intents if isinstance(i, str)) if topic]
 
 
 class ActionAnswerQuestion(Action):
@@ -19,7 +26,10 @@ class ActionAnswerQuestion(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         marc = coach()
         topic = topic_for_intent(latest_intent(tracker))
-        if marc.knows_topic(topic):
+        several = questions_asked(tracker)
+        if len(several) >= 2:  # « quels sont les piliers, et comment on pilote ? »: both, in order
+            send(dispatcher, tracker, marc.answer_several(several, session_state(tracker)))
+        elif marc.knows_topic(topic):
             send(dispatcher, tracker, marc.answer(topic, session_state(tracker)))
         else:
             send(dispatcher, tracker, marc.clarify([]))
@@ -45,6 +55,10 @@ class ActionClarify(Action):
         marc = coach()
         if not latest_text(tracker).strip():
             send(dispatcher, tracker, marc.line("empty", ("coaching", "question")))
+            return []
+        several = questions_asked(tracker)
+        if len(several) >= 2:  # unsure of the whole message, sure of each of its two questions
+            send(dispatcher, tracker, marc.answer_several(several, session_state(tracker)))
             return []
         ranking = (tracker.latest_message or {}).get("intent_ranking") or []
         candidates = [item.get("name") for item in ranking if item.get("name") != FALLBACK_INTENT]

@@ -177,6 +177,17 @@ class Coach:
         buttons = related + self._buttons(("coaching", "diagnostic"))
         return Reply(topic.messages + (self.k.after_answer_prompt,), buttons)
 
+    def answer_several(self, topic_keys: Sequence[str], state: SessionState) -> Reply:
+        """Two questions in one message: each answer in turn, then one closing prompt and the
+        buttons of the last one."""
+        known = [key for key in dict.fromkeys(topic_keys) if self.knows_topic(key)]
+        if len(known) < 2:
+            return self.answer(known[0], state) if known else self.clarify([])
+        first = Reply(self.k.topics[known[0]].messages)
+        for key in known[1:-1]:
+            first = first.then(Reply(self.k.topics[key].messages))
+        return first.then(self.answer(known[-1], state))
+
     def clarify(self, candidate_intents: Sequence[str]) -> Reply:
         """A message we are not sure of: offer the two likeliest topics rather than guess."""
         topics = [

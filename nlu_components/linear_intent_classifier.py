@@ -37,6 +37,11 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "linear_intent_classifier.skops"
+# Two questions in one message (bot/question_split.py): each is classified on its own, and the
+# topics asked go out in the parse data under this key, in order, for the answering action.
+QUESTIONS_KEY = "questions"
+QUESTION_TOPIC_PREFIX = "ask_"
+MIN_QUESTION_CONFIDENCE = 0.5
 # What a model file of this component holds; anything else is refused at load time.
 TRUSTED_TYPES = [
     "builtins.dict",
@@ -200,4 +205,29 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if self.config["ranking_length"] > 0:
                 ranking = ranking[: self.config["ranking_length"]]
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        self._classify_each_question(messages)
         return messages
+
+    def _classify_each_question(self, messages: List[Message]) -> None:
+        """« quels sont les piliers, et comment on pilote ? »: one topic per question, in order.
+        The clauses share the whole message's sentence vector (spaCy saw the whole message);
+        their words and characters are their own."""
+        from bot.question_split import question_clauses
+
+        classifier = self.model["classifier"]
+        for message in messages:
+            clauses = question_clauses(message.get(TEXT) or "")
+            if len(clauses) < 2:
+                continue
+            texts_features = [self.model["char"].transform(clauses), self.model["word"].transform(clauses)]
+            dense = self._dense([message])
+            if dense is not None:
+                texts_features.append(sp.vstack([dense] * len(clauses), format="csr"))
+            topics: List[str] = []
+            for row in classifier.predict_proba(sp.hstack(texts_features, format="csr")):
+                best = int(np.argmax(row))
+                name = str(classifier.classes_[best])
+                if row[best] >= MIN_QUESTION_CONFIDENCE and name.startswith(QUESTION_TOPIC_PREFIX) and name not in topics:
+                    topics.append(name)
+            if len(topics) >= 2:
+                message.set(QUESTIONS_KEY, topics, add_to_output=True)

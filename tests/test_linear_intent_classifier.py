@@ -14,13 +14,15 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.linear_intent_classifier import MODEL_FILE, LinearIntentClassifier
+from nlu_components.linear_intent_classifier import MODEL_FILE, QUESTIONS_KEY, LinearIntentClassifier
 
 EXAMPLES = {
     "ask_pillars": ["quels sont les quatre piliers ?", "les piliers d'un partenariat", "c'est quoi les piliers",
                     "donne-moi les piliers", "piliers du partenariat stp", "cite les 4 piliers"],
     "greet": ["bonjour", "salut Marc", "coucou", "hello", "bonsoir Marc", "slt"],
     "goodbye": ["au revoir", "à plus", "bye", "bonne journée", "ciao Marc", "a+ merci au revoir"],
+    "ask_piloting": ["comment piloter un partenariat ?", "piloter la relation", "le pilotage c'est quoi",
+                     "comment on pilote", "piloter dans la durée", "faire le point pour piloter"],
 }
 
 
@@ -103,3 +105,12 @@ def test_a_model_file_it_did_not_write_is_refused(storage, tampered):
     refused = LinearIntentClassifier.load(classifier.config, storage, Resource("linear"), context)
     message = classify(refused, "bonjour")
     assert message.get(INTENT) == {"name": None, "confidence": 0.0} and message.get(INTENT_RANKING_KEY) == []
+
+
+@pytest.mark.parametrize("with_vectors", [False, True])
+def test_two_questions_in_one_message_get_one_topic_each_in_order(storage, with_vectors):
+    classifier = train(storage, with_vectors)
+    message = classify(classifier, "c'est quoi les quatre piliers ? et comment on pilote ?", with_vectors)
+    assert message.get(QUESTIONS_KEY) == ["ask_pillars", "ask_piloting"]
+    assert QUESTIONS_KEY in message.as_dict(only_output_properties=True)  # reaches the tracker
+    assert classify(classifier, "c'est quoi les quatre piliers ?", with_vectors).get(QUESTIONS_KEY) is None

@@ -173,3 +173,10 @@ def test_the_number_and_the_site_come_first_and_the_callback_is_only_offered(coa
 def test_a_business_question_invents_no_price(coach):
     text = " ".join(coach.answer("business", SessionState()).messages)
     assert "€" not in text and "gratuit" not in text and "06 34 22 31 71" in text
+
+
+def test_two_questions_are_answered_in_turn_with_one_closing_prompt(coach):
+    reply = coach.answer_several(["pillars", "piloting"], SessionState())
+    pillars, piloting = K.topics["pillars"].messages, K.topics["piloting"].messages
+    assert reply.messages[: len(pillars) + len(piloting)] == pillars + piloting
+    assert reply.messages.count(K.after_answer_prompt) == 1

@@ -65,3 +65,9 @@ def test_every_line_on_the_wire_has_french_spacing(live_stack):
     joined = "\n".join(said)
     assert not [p for p in (" ?", " !", " :", " ;", "« ", " »") if p in joined], joined
     assert "\u202f?" in joined or "\u00a0:" in joined
+
+
+def test_two_questions_in_one_message_get_both_answers_in_order(live_stack):
+    said = texts(live_stack.chat(new_sender(), "quels sont les piliers et comment on pilote ensuite ?"))
+    pillars, piloting = list(K.topics["pillars"].messages), list(K.topics["piloting"].messages)
+    assert said[: len(pillars) + len(piloting)] == pillars + piloting

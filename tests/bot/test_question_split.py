@@ -1,0 +1,22 @@
+"""Cutting a message into its questions (bot/question_split.py)."""
+import pytest
+
+from bot.question_split import question_clauses
+
+
+@pytest.mark.parametrize("text, count", [
+    ("quels sont les piliers et comment on pilote ensuite ?", 2),
+    ("C'est quoi un partenariat ? Et pourquoi en faire ?", 2),
+    ("comment choisir son partenaire ? le contrat, il sert à quoi ?", 2),
+    ("c'est quoi les quatre piliers ?", 1),
+    ("Nous sommes une PME de 15 personnes, on lance un partenariat. Sur quoi faut-il être vigilant ?", 1),
+    ("je veux savoir comment piloter et évaluer mon partenariat", 1),
+    ("bonjour", 1),
+])
+def test_two_questions_are_found_and_one_stays_one(text, count):
+    assert len(question_clauses(text)) == count
+
+
+def test_the_questions_keep_their_order():
+    first, second = question_clauses("quels sont les piliers et comment on pilote ensuite ?")
+    assert "piliers" in first and "pilote" in second
