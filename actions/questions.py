@@ -30,7 +30,7 @@ class ActionAnswerQuestion(Action):
         if len(several) >= 2:  # « quels sont les piliers, et comment on pilote ? »: both, in order
             send(dispatcher, tracker, marc.answer_several(several, session_state(tracker)))
         elif marc.knows_topic(topic):
-            send(dispatcher, tracker, marc.answer(topic, session_state(tracker)))
+            send(dispatcher, tracker, marc.answer(topic, session_state(tracker), latest_text(tracker)))
         else:
             send(dispatcher, tracker, marc.clarify([]))
         return []

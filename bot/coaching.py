@@ -7,10 +7,12 @@ of slots, and tests can play a whole session without Rasa.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Optional, Sequence
 
-from bot.knowledge import Knowledge, Topic, load_knowledge
+from bot.knowledge import Knowledge, Part, Topic, load_knowledge
+from bot.nlp import fold
 from bot.replies import Button, Reply
 
 IDLE = "idle"              # no guided session started
@@ -54,6 +56,14 @@ SMALL_TALK = {
     "out_of_scope": ("out_of_scope", ("coaching", "diagnostic", "question")),
 }
 
+
+
+def part_asked(topic: Topic, text: str) -> Optional[Part]:
+    """The one part of `topic` the text names (by the beginning of a word), if exactly one."""
+    folded = fold(text or "")
+    named = [part for part in topic.parts
+             if any(re.search(rf"(?<!\w){re.escape(cue)}", folded) for cue in part.cues)]
+    return named[0] if len(named) == 1 else None
 
 
 class Coach:
@@ -163,9 +173,14 @@ class Coach:
     def knows_topic(self, topic_key: Optional[str]) -> bool:
         return topic_key in self.k.topics
 
-    def answer(self, topic_key: str, state: SessionState) -> Reply:
-        """Answer a question on the text, then offer to resume the session if one is under way."""
+    def answer(self, topic_key: str, state: SessionState, text: str = "") -> Reply:
+        """Answer a question on the text, then offer to resume the session if one is under way.
+        A question that names one part of the topic (« ça sert à quoi le contrat ? ») gets that
+        part, not the whole list."""
         topic = self.k.topics[topic_key]
+        part = part_asked(topic, text)
+        if part is not None:
+            topic = replace(topic, messages=part.messages)
         related = tuple(self._topic_button(self.k.topics[key]) for key in topic.related[:2])
         offered = self._buttons(topic.offer)  # « Être rappelé » after the number: offered, never opened
         if state.resumable:

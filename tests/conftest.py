@@ -21,6 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check behaviour, not speed: Hypothesis's default 200 ms deadline per example
+# turns a loaded machine (CI, e2e servers shutting down) into a failure. No deadline here.
+hypothesis_settings.register_profile("coach", deadline=None)
+hypothesis_settings.load_profile("coach")
+
 import pytest
 import yaml
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from bot.nlp import fold
 from bot.typography import french_spacing
 
 import yaml
@@ -50,6 +51,15 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One part of a topic (a pillar, a mandatory point, the marriage…): a question that names
+    it gets that part, quoted from the text, not the whole list."""
+    key: str
+    cues: tuple[str, ...]   # word beginnings, folded: « equilibr » finds « équilibré »
+    messages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Topic:
     key: str
     title: str
@@ -57,6 +67,7 @@ class Topic:
     messages: tuple[str, ...]
     related: tuple[str, ...]
     offer: tuple[str, ...] = ()  # buttons (keys of `buttons`) offered first: « Être rappelé »…
+    parts: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,6 +190,11 @@ def parse_knowledge(raw: Any, path: Path = CONTENT_PATH) -> Knowledge:
             messages=r.texts(spec.get("messages"), f"topics.{key}.messages"),
             related=tuple(related),
             offer=r.button_keys(offer, f"topics.{key}.offer", buttons) if offer else (),
+            parts=tuple(
+                Part(name, tuple(fold(c) for c in r.texts(part.get("cues"), f"topics.{key}.parts.{name}.cues")),
+                     r.texts(part.get("messages"), f"topics.{key}.parts.{name}.messages"))
+                for name, part in r.mapping(spec.get("parts") or {}, f"topics.{key}.parts").items()
+            ),
         )
     for topic in topics.values():
         for other in topic.related:

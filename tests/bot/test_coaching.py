@@ -180,3 +180,22 @@ def test_two_questions_are_answered_in_turn_with_one_closing_prompt(coach):
     pillars, piloting = K.topics["pillars"].messages, K.topics["piloting"].messages
     assert reply.messages[: len(pillars) + len(piloting)] == pillars + piloting
     assert reply.messages.count(K.after_answer_prompt) == 1
+
+
+@pytest.mark.parametrize("text, topic, part", [
+    ("ça sert à quoi le contrat ?", "pillars", "contract"),
+    ("un bon équilibre dans la relation, ça veut dire quoi ?", "pillars", "balance"),
+    ("et si on n'a pas la même envie ?", "pillars", "desire"),
+    ("pourquoi comparer un partenariat à un mariage ?", "prospecting", "marriage"),
+    ("le Tinder des entreprises, ça a marché ?", "partnership_risks", "tinder"),
+    ("c'est quoi un fournisseur pour vous ?", "vocabulary", "supplier"),
+])
+def test_a_question_on_one_part_gets_that_part(coach, text, topic, part):
+    reply = coach.answer(topic, SessionState(), text)
+    expected = next(p for p in K.topics[topic].parts if p.key == part).messages
+    assert reply.messages[: len(expected)] == expected
+
+
+@pytest.mark.parametrize("text", ["c'est quoi les quatre piliers ?", "l'envie et le contrat, ça compte autant ?"])
+def test_the_whole_topic_when_no_single_part_is_named(coach, text):
+    assert coach.answer("pillars", SessionState(), text).messages[0] == K.topics["pillars"].messages[0]

@@ -71,3 +71,17 @@ def test_two_questions_in_one_message_get_both_answers_in_order(live_stack):
     said = texts(live_stack.chat(new_sender(), "quels sont les piliers et comment on pilote ensuite ?"))
     pillars, piloting = list(K.topics["pillars"].messages), list(K.topics["piloting"].messages)
     assert said[: len(pillars) + len(piloting)] == pillars + piloting
+
+
+@pytest.mark.parametrize("message, topic, part", [
+    ("ça sert à quoi le contrat ?", "pillars", "contract"),
+    ("un bon équilibre dans les relations, c'est quoi ?", "pillars", "balance"),
+])
+def test_a_question_on_one_pillar_gets_that_pillar(live_stack, message, topic, part):
+    said = texts(live_stack.chat(new_sender(), message))
+    assert said[0] == next(p for p in K.topics[topic].parts if p.key == part).messages[0]
+
+
+def test_the_texts_own_title_question_gets_the_four_pillars(live_stack):
+    said = texts(live_stack.chat(new_sender(), "Quelles sont les clés pour réussir ses partenariats ?"))
+    assert said[0] == K.topics["pillars"].messages[0]
