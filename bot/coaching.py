@@ -54,6 +54,7 @@ SMALL_TALK = {
     "ask_marc_deal": ("marc_deal", ("coaching", "question")),
     "why_asked": ("why_asked_idle", ("diagnostic", "question")),
     "out_of_scope": ("out_of_scope", ("coaching", "diagnostic", "question")),
+    "complaint": ("complaint", ("question", "contact")),
 }
 
 

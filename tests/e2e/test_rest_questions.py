@@ -85,3 +85,15 @@ def test_a_question_on_one_pillar_gets_that_pillar(live_stack, message, topic, p
 def test_the_texts_own_title_question_gets_the_four_pillars(live_stack):
     said = texts(live_stack.chat(new_sender(), "Quelles sont les clés pour réussir ses partenariats ?"))
     assert said[0] == K.topics["pillars"].messages[0]
+
+
+def test_a_complaint_gets_an_apology_and_a_way_forward(live_stack):
+    reply = live_stack.chat(new_sender(), "c nul ton truc")
+    assert texts(reply) == list(K.line("complaint")) and "/request_contact" in payloads(reply)
+
+
+def test_coming_back_mid_session_offers_to_resume(live_stack):
+    sender = new_sender()
+    live_stack.chat(sender, "/start_coaching")
+    said = texts(live_stack.chat(sender, "re, je reviens"))
+    assert said[0] == K.line("greet_again")[0] and K.steps[1].title.split()[0] in said[-1]
