@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import coach, latest_intent, latest_text, send, session_state
+from actions.common import coach, latest_intent, latest_text, send, session_events, session_state
 from bot.coaching import topic_for_intent
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -30,7 +30,10 @@ class ActionAnswerQuestion(Action):
         if len(several) >= 2:  # « quels sont les piliers, et comment on pilote ? »: both, in order
             send(dispatcher, tracker, marc.answer_several(several, session_state(tracker)))
         elif marc.knows_topic(topic):
-            send(dispatcher, tracker, marc.answer(topic, session_state(tracker), latest_text(tracker)))
+            before = session_state(tracker)
+            after = marc.past_what_was_answered(topic, before)
+            send(dispatcher, tracker, marc.answer(topic, after, latest_text(tracker)))
+            return session_events(before, after)
         else:
             send(dispatcher, tracker, marc.clarify([]))
         return []

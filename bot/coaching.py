@@ -174,6 +174,16 @@ class Coach:
     def knows_topic(self, topic_key: Optional[str]) -> bool:
         return topic_key in self.k.topics
 
+    def past_what_was_answered(self, topic_key: str, state: SessionState) -> SessionState:
+        """A question mid-session on the very idea the next step covers (« c'est quoi les quatre
+        piliers ? » just before the pillars step): that step is not shown again."""
+        index = state.last_step + 1
+        if not state.resumable or index >= len(self.k.steps) or not self.knows_topic(topic_key):
+            return state
+        if set(self.k.steps[index].covers) <= set(self.k.topics[topic_key].covers):
+            return replace(state, last_step=index)
+        return state
+
     def answer(self, topic_key: str, state: SessionState, text: str = "") -> Reply:
         """Answer a question on the text, then offer to resume the session if one is under way.
         A question that names one part of the topic (« ça sert à quoi le contrat ? ») gets that

@@ -199,3 +199,13 @@ def test_a_question_on_one_part_gets_that_part(coach, text, topic, part):
 @pytest.mark.parametrize("text", ["c'est quoi les quatre piliers ?", "l'envie et le contrat, ça compte autant ?"])
 def test_the_whole_topic_when_no_single_part_is_named(coach, text):
     assert coach.answer("pillars", SessionState(), text).messages[0] == K.topics["pillars"].messages[0]
+
+
+def test_a_question_on_the_next_step_skips_it_instead_of_showing_it_again(coach):
+    pillars = next(i for i, step in enumerate(K.steps) if step.id == "pillars")
+    before = SessionState(pillars - 1, IN_PROGRESS)
+    after = coach.past_what_was_answered("pillars", before)
+    assert after.last_step == pillars
+    assert french_spacing(f"« {K.steps[pillars + 1].title} »") in coach.answer("pillars", after).text
+    assert coach.past_what_was_answered("vocabulary", before) == before  # another idea: nothing skipped
+    assert coach.past_what_was_answered("pillars", SessionState()) == SessionState()
