@@ -201,7 +201,12 @@ class Coach:
         if topic.offer:  # the topic's last line already says what comes next
             return Reply(topic.messages, offered + related)
         buttons = related + self._buttons(("coaching", "diagnostic"))
-        return Reply(topic.messages + (self.k.after_answer_prompt,), buttons)
+        return Reply(topic.messages + (self.closing_line(topic.key),), buttons)
+
+    def closing_line(self, topic_key: str) -> str:
+        """One of the closing variants, the same for a topic, different from one topic to the next."""
+        prompts = self.k.after_answer_prompts
+        return prompts[sum(map(ord, topic_key)) % len(prompts)]
 
     def answer_several(self, topic_keys: Sequence[str], state: SessionState) -> Reply:
         """Two questions in one message: each answer in turn, then one closing prompt and the

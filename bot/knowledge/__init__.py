@@ -81,7 +81,7 @@ class Knowledge:
     session_end_buttons: tuple[str, ...]
     topics: Mapping[str, Topic]
     resume_prompt: str
-    after_answer_prompt: str
+    after_answer_prompts: tuple[str, ...]  # the closing line after a direct answer, in variants
     lines: Mapping[str, tuple[str, ...]]
     # Contact form: field -> (question, quick-reply titles).
     contact_questions: Mapping[str, tuple[str, tuple[str, ...]]]
@@ -236,7 +236,7 @@ def parse_knowledge(raw: Any, path: Path = CONTENT_PATH) -> Knowledge:
         session_end_buttons=r.button_keys(session_end.get("buttons"), "session_end.buttons", buttons),
         topics=topics,
         resume_prompt=resume_prompt,
-        after_answer_prompt=r.text(root.get("after_answer_prompt"), "after_answer_prompt"),
+        after_answer_prompts=r.texts(root.get("after_answer_prompts"), "after_answer_prompts"),
         lines=lines,
         contact_questions=contact_questions,
     )

@@ -179,7 +179,7 @@ def test_two_questions_are_answered_in_turn_with_one_closing_prompt(coach):
     reply = coach.answer_several(["pillars", "piloting"], SessionState())
     pillars, piloting = K.topics["pillars"].messages, K.topics["piloting"].messages
     assert reply.messages[: len(pillars) + len(piloting)] == pillars + piloting
-    assert reply.messages.count(K.after_answer_prompt) == 1
+    assert sum(reply.messages.count(p) for p in K.after_answer_prompts) == 1
 
 
 @pytest.mark.parametrize("text, topic, part", [
@@ -209,3 +209,8 @@ def test_a_question_on_the_next_step_skips_it_instead_of_showing_it_again(coach)
     assert french_spacing(f"« {K.steps[pillars + 1].title} »") in coach.answer("pillars", after).text
     assert coach.past_what_was_answered("vocabulary", before) == before  # another idea: nothing skipped
     assert coach.past_what_was_answered("pillars", SessionState()) == SessionState()
+
+
+def test_the_closing_line_varies_from_one_topic_to_the_next(coach):
+    closings = {coach.answer(key, SessionState()).messages[-1] for key in ("pillars", "piloting", "vocabulary", "worth_it")}
+    assert len(closings) > 1 and closings <= set(K.after_answer_prompts)
