@@ -568,7 +568,7 @@ def _weigh(analysis: _Analysis, matches: list[_Match], question_key: str | None 
         return "unknown"  # "je ne sais pas si on a un contrat": honest doubt beats a stray cue
     if set(evidence) == {"no"} and analysis.contrast and _something_before_the_contrast(analysis, negated, intentions, matches):
         return "partly"  # "on en a parlé, mais rien n'est calé": some of it, not all
-    if set(evidence) == {"yes"} and analysis.contrast and _leading_particle(analysis, matches) == "yes" \
+    if set(evidence) == {"yes"} and analysis.contrast and leading == "yes" \
             and _reservation_after_contrast(analysis, clauses["yes"]):
         return "partly"  # "oui, sauf sur les prix", "oui mais il reste des zones grises"
     if "yes" in evidence and "no" in evidence:
@@ -576,7 +576,6 @@ def _weigh(analysis: _Analysis, matches: list[_Match], question_key: str | None 
             return "no"  # "on a prévu de mutualiser mais rien n'a bougé": not started
         if analysis.contrast:
             return "partly"  # "oui mais c'est lui qui décide de tout"
-        leading = _leading_particle(analysis, matches)
         if leading is None and clauses["yes"] and clauses["no"] and clauses["yes"].isdisjoint(clauses["no"]):
             return "partly"  # "pour la technique c'est réparti, pour le commercial pas encore": one side each
         if len(specific) == 1:
@@ -726,7 +725,9 @@ _KINDS = ("partnership", "client", "supplier")
 def _kind_after_the_contrast(analysis: _Analysis, matches: list[_Match], negated: set[int]) -> str | None:
     """« on l'appelle partenaire, mais en vrai il nous achète nos prestations »: what follows the
     « mais » corrects what came before (unless it adds to it: « mais aussi »)."""
-    contrast = next((w.clause for w in analysis.words if w.clause > 0 and analysis.contrast), None)
+    if not analysis.contrast:
+        return None
+    contrast = next((w.clause for w in analysis.words if w.clause > 0), None)
     if contrast is None or any(w.surface == "aussi" and w.clause >= contrast for w in analysis.words):
         return None
     after = {m.cue.answer for m in matches if m.clause >= contrast and m.clause not in negated} & set(_KINDS)

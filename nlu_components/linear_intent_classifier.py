@@ -34,6 +34,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.question_split import question_clauses
+
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "linear_intent_classifier.skops"
@@ -212,8 +214,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         """« quels sont les piliers, et comment on pilote ? »: one topic per question, in order.
         The clauses share the whole message's sentence vector (spaCy saw the whole message);
         their words and characters are their own."""
-        from bot.question_split import question_clauses
-
         classifier = self.model["classifier"]
         for message in messages:
             clauses = question_clauses(message.get(TEXT) or "")

@@ -75,13 +75,20 @@ def form_rules() -> dict[str, dict[str, str]]:
     return outcome
 
 
-def load_parser(model: Path):
+def load_agent(model: Path):
+    """The trained model, with Rasa's per-parse debug logs silenced (also used by
+    scripts/score_blind_questions.py)."""
     import structlog
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     # Rasa logs every parse at debug level through structlog: keep the report readable.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    return agent
+
+
+def load_parser(model: Path):
+    agent = load_agent(model)
 
     def parse(text: str) -> str:
         data = asyncio.run(agent.parse_message(text))

@@ -40,11 +40,9 @@ def main() -> int:
     parser.add_argument("--details", action="store_true")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    import structlog
-    from rasa.core.agent import Agent
+    from score_blind_forms import load_agent  # scripts/: the same model loading
 
-    agent = Agent.load(str(args.model))
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    agent = load_agent(args.model)
     intents = set(agent.domain.intents)
     items = yaml.safe_load(args.set.read_text(encoding="utf-8"))["items"]
     per_family: dict[str, list[float]] = defaultdict(list)
