@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 # PostgreSQL fixtures (throw-away databases) for the leads and tracker-store tests.
-pytest_plugins = ("postgres_fixtures",)
+pytest_plugins = ("postgres_fixtures", "radicale_fixtures")
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent

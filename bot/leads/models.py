@@ -14,6 +14,10 @@ Rasa's tracker store, whose table is ``events``):
 ``lead_diagnostics``   snapshots of the diagnostic (``DiagnosticResult.to_dict()``), latest wins.
 ``lead_notes``         the consultant's notes and status changes.
 ``lead_audit``         what was done to a lead, by whom and when (merge, status, erase…).
+``bookings``           meetings booked in the chat (issue 14): the slot, the consultant, phone
+                       or video, booked|cancelled, the iCalendar UID and SEQUENCE. At most one
+                       booked meeting per consultant and start (a partial unique index): two
+                       visitors racing for one slot end with exactly one booking.
 ``lead_outbox``        notifications to deliver (transactional outbox). A row holds no copy of
                        personal data: the message is rendered from the lead at delivery time.
 
@@ -47,6 +51,8 @@ LEAD_STATUSES = ("new", "contacted", "won", "lost")
 QUALIFICATIONS = ("hot", "warm", "cold")
 OUTBOX_CHANNELS = ("email", "webhook")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+BOOKING_STATUSES = ("booked", "cancelled")
+BOOKING_MODES = ("phone", "video")
 
 
 def utcnow() -> dt.datetime:
@@ -127,6 +133,10 @@ class Lead(Base):
         "LeadAudit", back_populates="lead", cascade="all, delete-orphan",
         passive_deletes=True, order_by="LeadAudit.id",
     )
+    bookings: List["Booking"] = relationship(
+        "Booking", back_populates="lead", cascade="all, delete-orphan",
+        passive_deletes=True, order_by="Booking.id",
+    )
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -154,6 +164,11 @@ class Lead(Base):
     @property
     def sender_ids(self) -> List[str]:
         return [s.sender_id for s in self.senders]
+
+    @property
+    def active_booking(self) -> Optional["Booking"]:
+        booked = [b for b in self.bookings if b.status == "booked"]
+        return booked[-1] if booked else None
 
 
 class LeadSender(Base):
@@ -245,6 +260,44 @@ class LeadAudit(Base):
     lead = relationship("Lead", back_populates="audit")
 
     __table_args__ = ({"sqlite_autoincrement": True},)
+
+
+class Booking(Base):
+    """A meeting booked in the chat. Its calendar event has the same ``uid``; ``sequence``
+    goes up at each change (iTIP: a mail client replaces the event it already has)."""
+
+    __tablename__ = "bookings"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    uid = sa.Column(sa.String(128), nullable=False, unique=True)
+    lead_id = sa.Column(
+        sa.Integer, sa.ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # The conversation that booked it: only it may cancel or move it.
+    sender_id = sa.Column(sa.String(255), nullable=False, index=True)
+    consultant_id = sa.Column(sa.String(64), nullable=False)
+    start_at = sa.Column(UTCDateTime, nullable=False)
+    end_at = sa.Column(UTCDateTime, nullable=False)
+    mode = sa.Column(sa.String(8), nullable=False, default="phone")
+    status = sa.Column(sa.String(16), nullable=False, default="booked")
+    sequence = sa.Column(sa.Integer, nullable=False, default=0)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    cancelled_at = sa.Column(UTCDateTime, nullable=True)
+
+    lead = relationship("Lead", back_populates="bookings")
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('booked', 'cancelled')", name="status"),
+        sa.CheckConstraint("mode IN ('phone', 'video')", name="mode"),
+        sa.CheckConstraint("end_at > start_at", name="times"),
+        # One booked meeting per consultant and start, whoever wins the race.
+        sa.Index(
+            "uq_bookings_consultant_start", "consultant_id", "start_at", unique=True,
+            sqlite_where=sa.text("status = 'booked'"), postgresql_where=sa.text("status = 'booked'"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
 
 
 class OutboxMessage(Base):

@@ -273,10 +273,15 @@ class Notifier:
     def send_email(self, report: Dict[str, Any], delivery_key: str) -> str:
         """Send (SMTP) or write (``.eml``) the notice; return where it went."""
         message = self.build_email(report, delivery_key)
-        if self.config.email_mode == "file":
-            return str(self.write_eml(message, report["lead"]["id"], delivery_key))
-        if not self.config.consultant_emails:
+        if self.config.email_mode == "smtp" and not self.config.consultant_emails:
             raise NotifierConfigError("SMTP_HOST est défini mais CONSULTANT_EMAIL est vide")
+        return self.deliver(message, list(self.config.consultant_emails), report["lead"]["id"], delivery_key)
+
+    def deliver(self, message: EmailMessage, recipients: List[str], lead_id: int, delivery_key: str) -> str:
+        """Send ``message`` to ``recipients`` by SMTP, or write it as a ``.eml`` file (demo
+        mode: no SMTP_HOST); return where it went."""
+        if self.config.email_mode == "file":
+            return str(self.write_eml(message, lead_id, delivery_key))
         cfg = self.config
         context = ssl.create_default_context()
         if cfg.smtp_port == 465:
@@ -290,10 +295,8 @@ class Notifier:
                 client.ehlo()
             if cfg.smtp_user:
                 client.login(cfg.smtp_user, cfg.smtp_password or "")
-            refused = client.send_message(
-                message, from_addr=None, to_addrs=list(cfg.consultant_emails)
-            )
-        if refused and len(refused) == len(cfg.consultant_emails):
+            refused = client.send_message(message, from_addr=None, to_addrs=recipients)
+        if refused and len(refused) == len(recipients):
             raise smtplib.SMTPRecipientsRefused(refused)
         return f"smtp://{cfg.smtp_host}:{cfg.smtp_port}"
 

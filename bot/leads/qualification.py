@@ -130,8 +130,10 @@ def _missing_pillars(diagnostic: Mapping[str, Any]) -> List[str]:
     return [p for p in PILLARS if answers.get(p) in GAP_ANSWERS]
 
 
-def qualify(diagnostic: Optional[Mapping[str, Any]], need: Optional[str] = None) -> Qualification:
-    """Qualify a lead from its diagnostic snapshot (or None) and stated need (or None)."""
+def qualify(diagnostic: Optional[Mapping[str, Any]], need: Optional[str] = None,
+            booked: bool = False) -> Qualification:
+    """Qualify a lead from its diagnostic snapshot (or None) and stated need (or None). A
+    visitor who booked a meeting is « hot » whatever the score: they asked to meet."""
     score = 0
     reasons: List[str] = []
     if diagnostic:
@@ -175,4 +177,7 @@ def qualify(diagnostic: Optional[Mapping[str, Any]], need: Optional[str] = None)
     if label == "cold" and is_urgent(need):
         label = "warm"
         reasons.append("au moins tiède : demande urgente")
+    if booked:
+        label = "hot"
+        reasons.append("chaud : rendez-vous réservé")
     return Qualification(label=label, score=score, reasons=reasons)

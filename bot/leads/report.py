@@ -193,7 +193,7 @@ def lead_report(
     record = lead_record(lead)
     snapshot = lead.latest_diagnostic
     data = snapshot.data if snapshot else None
-    qualification = qualify(data, lead.need)
+    qualification = qualify(data, lead.need, booked=lead.active_booking is not None)
     view = diagnostic_view(data)
     return {
         "event": event,

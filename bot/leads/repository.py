@@ -20,6 +20,7 @@ from bot.leads.models import (
     LeadNote,
     LeadSender,
     OutboxMessage,
+    Booking,
     utcnow,
 )
 
@@ -29,6 +30,7 @@ _FULL = (
     selectinload(Lead.consents),
     selectinload(Lead.diagnostics),
     selectinload(Lead.notes),
+    selectinload(Lead.bookings),
 )
 
 
@@ -136,7 +138,7 @@ class LeadRepository:
             .where(OutboxMessage.lead_id == source.id, OutboxMessage.status != "sent")
             .execution_options(synchronize_session=False)
         )
-        for model in (LeadSender, ConsentProof, DiagnosticSnapshot, LeadNote, OutboxMessage, LeadAudit):
+        for model in (LeadSender, ConsentProof, DiagnosticSnapshot, LeadNote, OutboxMessage, LeadAudit, Booking):
             self.session.execute(
                 sa.update(model)
                 .where(model.lead_id == source.id)

@@ -165,6 +165,9 @@ class LeadService:
         self.outbox = Outbox(self.factory, policy)
         self.deliver_on_submit = deliver_on_submit
         self._threads: List[threading.Thread] = []
+        # The booking rules (bot/booking/settings.yml) the booking e-mails are rendered with;
+        # set by the BookingService that shares this service, else the default file's.
+        self.booking_settings = None
 
     @classmethod
     def from_env(
@@ -308,7 +311,7 @@ class LeadService:
         if c["diagnostic"]:
             repo.add_diagnostic(lead, sender_id, c["diagnostic"], given)
         latest = lead.latest_diagnostic
-        result = qualify(latest.data if latest else None, lead.need)
+        result = qualify(latest.data if latest else None, lead.need, booked=lead.active_booking is not None)
         lead.qualification, lead.score = result.label, result.score
         lead.updated_at = now
         lead.last_contact_at = max(lead.last_contact_at or given, given)
@@ -347,6 +350,14 @@ class LeadService:
             lead = LeadRepository(session).get(claim.lead_id)  # eagerly loaded, usable after
         if lead is None:  # erased meanwhile: its outbox rows went with it
             raise LeadNotFound(f"lead {claim.lead_id} introuvable")
+        from bot.booking.notices import build_notice, is_booking_event
+
+        if is_booking_event(claim.event):
+            built = build_notice(lead, claim.event, claim.delivery_key, self.notifier.config.smtp_from,
+                                 self.notifier.config.consultant_emails, self.booking_settings)
+            if built is not None:
+                self.notifier.deliver(*built, lead.id, claim.delivery_key)
+            return
         transcript = (
             read_transcript(lead.sender_ids, self.tracker_url) if claim.channel == "email" else ()
         )
@@ -457,7 +468,7 @@ class LeadService:
                     "email", "il faut garder au moins un moyen de contact (e-mail ou téléphone)"
                 )
             latest = lead.latest_diagnostic
-            result = qualify(latest.data if latest else None, lead.need)
+            result = qualify(latest.data if latest else None, lead.need, booked=lead.active_booking is not None)
             lead.qualification, lead.score = result.label, result.score
             lead.updated_at = utcnow()
             session.flush()
@@ -483,7 +494,7 @@ class LeadService:
             session.flush()
             target = repo.get(target_id)
             latest = target.latest_diagnostic
-            result = qualify(latest.data if latest else None, target.need)
+            result = qualify(latest.data if latest else None, target.need, booked=target.active_booking is not None)
             target.qualification, target.score = result.label, result.score
             target.updated_at = utcnow()
             session.flush()
