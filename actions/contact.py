@@ -37,6 +37,7 @@ from bot.contact import (
     recap_lines,
     slot_for,
 )
+from bot.booking.slots import parse_slot_key
 from bot.leads.consent import get_notice
 from bot.leads.service import LeadService, LeadSubmission, TooManySubmissions
 from bot.leads.spool import LeadSpool, replay_in_background, spool_after_outage
@@ -51,6 +52,7 @@ REQUESTED_SLOT = "requested_slot"
 LEAD_SLOT = "lead_id"
 # When the current contact form first started: what to forget from (kept while it is paused).
 STARTED_SLOT = "contact_started_at"
+BOOKING_SLOTS = ("booking_slot", "booking_mode", "booking_offered", "booking_wish", "booking_lead_in")
 
 @lru_cache(maxsize=1)
 def lead_service() -> LeadService:
@@ -136,7 +138,12 @@ class ValidateContactForm(FormValidationAction):
             else:
                 dispatcher.utter_message(text=turn.error)
             return [SlotSet(requested, None)]  # keeps the form going: it asks the same field again
-        return [SlotSet(slot, value) for slot, value in turn.slots.items()]
+        slots = dict(turn.slots)
+        if parse_slot_key(tracker.get_slot("booking_slot")) is not None:
+            # A meeting is being booked: its moment is the callback field, whatever the
+            # answers (« pas de téléphone » skips the call-back moment, not the meeting).
+            slots.pop(slot_for("callback"), None)
+        return [SlotSet(slot, value) for slot, value in slots.items()]
 
 
 class AskContactField(Action, ABC):
@@ -241,7 +248,8 @@ class ActionSubmitLead(Action):
         if slots.get(slot_for("consent")) != "yes":
             forget = forget_personal_data(tracker, dispatcher)
             send(dispatcher, tracker, Reply((get_notice().refused,), marc.menu()))
-            return [*forget, *_clear_contact_slots()]
+            # No consent: no meeting either (a slot chosen before is let go).
+            return [*forget, *_clear_contact_slots(), *[SlotSet(s, None) for s in BOOKING_SLOTS]]
         submission = LeadSubmission(
             sender_id=tracker.sender_id,
             name=filled(slots, "name") or "",
@@ -272,5 +280,11 @@ class ActionSubmitLead(Action):
         logger.info("Lead %s stored for conversation %s", lead_id, tracker.sender_id)
         if LeadSpool.from_env().count():
             replay_in_background(lead_service)  # the database is back: write what waited
+        if parse_slot_key(tracker.get_slot("booking_slot")) is not None:
+            from actions.booking import book_now  # the meeting chosen before the details
+
+            booked = await book_now(dispatcher, tracker, lead_id, tracker.get_slot("booking_slot"),
+                                    tracker.get_slot("booking_mode") or "phone", submission.email)
+            return [SlotSet(LEAD_SLOT, float(lead_id)), *booked]
         send(dispatcher, tracker, marc.line("contact_done", ("coaching", "question")))
         return [SlotSet(LEAD_SLOT, float(lead_id))]

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import coaching, contact, diagnostic
+from actions import booking, coaching, contact, diagnostic
 from actions.common import coach, latest_intent, latest_text, send
 from bot.diagnostic.dialogue import key_for
 from bot.forms import aside_kind
@@ -21,7 +21,11 @@ LINES = {
 def ask_again(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> None:
     """The question on screen, asked again by its own ask action."""
     requested = tracker.get_slot("requested_slot") or ""
-    if requested == "contact_consent":
+    if requested == booking.SLOT:
+        booking.AskBookingSlot().run(dispatcher, tracker, domain)
+    elif requested == booking.MODE:
+        booking.AskBookingMode().run(dispatcher, tracker, domain)
+    elif requested == "contact_consent":
         contact.AskConsent().run(dispatcher, tracker, domain)
     elif requested.startswith("contact_"):
         contact.ASK_ACTIONS[requested[len("contact_"):]]().run(dispatcher, tracker, domain)
@@ -38,6 +42,8 @@ class ActionFormAside(Action):
         loop = (tracker.active_loop or {}).get("name")
         if kind == "restart":  # « je veux tout reprendre à zéro »
             return await coaching.ActionRestart().run(dispatcher, tracker, domain)
+        if kind == "stop" and loop == booking.FORM:
+            return booking.ActionPauseBooking().run(dispatcher, tracker, domain)
         if kind == "stop":
             pause = contact.ActionPauseContact() if loop == contact.FORM else diagnostic.ActionPauseDiagnostic()
             return await pause.run(dispatcher, tracker, domain) if loop == contact.FORM \

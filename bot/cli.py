@@ -213,6 +213,10 @@ def build_parser() -> _Parser:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--email", metavar="ADRESSE", help="adresse e-mail du visiteur")
     who.add_argument("--sender", metavar="ID", help="identifiant d’une conversation")
+
+    from bot.booking import cli as booking_cli  # its own module: bookings are their own concern
+
+    booking_cli.add_parser(commands, _Parser)
     return parser
 
 
@@ -816,6 +820,16 @@ COMMANDS = {
     ("spool", "replay"): cmd_spool_replay,
     ("spool", "erase"): cmd_spool_erase,
 }
+
+
+def _bookings_list(args, out) -> int:  # noqa: ANN001
+    from bot.booking.cli import cmd_bookings_list
+
+    return cmd_bookings_list(args, out)
+
+
+COMMANDS[("bookings", "list")] = _bookings_list
+COMMANDS[("bookings", None)] = _bookings_list
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

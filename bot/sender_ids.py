@@ -68,9 +68,12 @@ def estimated_bits(sender: str) -> float:
     if not chars:
         return 0.0
     bits = _alphabet_bits(chars)
-    if bits >= math.log2(62) and re.fullmatch(r"[A-Za-z0-9_-]+", sender):
+    base64url = re.fullmatch(r"[A-Za-z0-9_-]+", sender) and (
+        bits >= math.log2(62) or (re.search(r"[_-]", sender) and bits > 4.0))
+    if base64url:
         # Base64url (`secrets.token_urlsafe`): « - » and « _ » are symbols of the alphabet too,
-        # 6 bits each like the others; a UUID's hyphens (hex, 4 bits) stay punctuation.
+        # 6 bits each like the others, even when the letters drawn happen to be all capitals
+        # (« -_F2ID04_6MQD0RVJ6P-DQ »); a UUID's hyphens (hex, 4 bits) stay punctuation.
         return len(sender) * 6.0
     return len(chars) * bits
 

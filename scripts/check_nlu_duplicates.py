@@ -56,10 +56,11 @@ def main() -> int:
                 print("held-out phrasing in training data:", intent, "|", text)
     for path in args.blind:
         for item in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]:
-            key = normalise(item["message"])
+            message = item.get("message") or item.get("text") or ""
+            key = normalise(message)
             if len(key.split()) > 3 and key in seen:
                 problems += 1
-                print(f"blind-set message in training data ({path.name}):", item["message"])
+                print(f"blind-set message in training data ({path.name}):", message)
     print(f"{sum(len(w) for w in seen.values())} examples, {problems} problem(s)")
     return 1 if problems else 0
 

@@ -134,3 +134,40 @@ start_actions() {
   PIDS+=($!)
   wait_for_http "serveur d'actions" "http://127.0.0.1:$ACTIONS_PORT/health" 120 "$!"
 }
+
+# Booking (issue 14): the consultants' calendars over CalDAV. Without CALDAV_URL, the embedded
+# Radicale (bot/booking/radicale_server.py: var/radicale/, its user created on first run) on
+# CALDAV_PORT (5232), its folder CALDAV_FOLDER, stopped with the others; with CALDAV_URL, that server is used as is.
+start_calendar() {
+  if [ -n "${CALDAV_URL:-}" ]; then
+    echo "==> Agenda CalDAV : $CALDAV_URL"
+    return
+  fi
+  : "${CALDAV_PORT:=5232}" "${CALDAV_FOLDER:=var/radicale}"
+  export CALDAV_PORT
+  require_free_port "agenda CalDAV (Radicale)" "$CALDAV_PORT" CALDAV_PORT
+  local settings
+  settings=$("$VENV/bin/python" -m bot.booking.radicale_server --folder "$CALDAV_FOLDER" --port "$CALDAV_PORT" --print-env)
+  while IFS='=' read -r key value; do export "$key=$value"; done <<<"$settings"
+  "$VENV/bin/python" -m bot.booking.radicale_server --folder "$CALDAV_FOLDER" --port "$CALDAV_PORT" \
+    >var/log/radicale.log 2>&1 &
+  PIDS+=($!)
+  local pid=$! start=$SECONDS
+  printf '==> Démarrage : agenda CalDAV (Radicale)'
+  # Ready when it answers HTTP at all (401 without the password is an answer).
+  until "$VENV/bin/python" -c "
+import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=2)
+except urllib.error.HTTPError:
+    pass" "$CALDAV_URL" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo; echo "Échec du démarrage de l'agenda CalDAV : voir var/log/radicale.log" >&2; exit 1
+    fi
+    if ((SECONDS - start > 30)); then
+      echo; echo "L'agenda CalDAV ne répond pas après 30 s : voir var/log/radicale.log" >&2; exit 1
+    fi
+    printf '.'; sleep 0.5
+  done
+  echo " prêt ($((SECONDS - start)) s)"
+}

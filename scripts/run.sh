@@ -4,6 +4,7 @@ source "$(dirname "$0")/lib.sh"
 
 check_settings
 apply_migrations
+start_calendar
 start_actions
 
 require_free_port "serveur Rasa" "$RASA_PORT" RASA_PORT
@@ -32,6 +33,7 @@ cat <<MSG
   Coach Partenariat est prêt.
   Page de démo :   http://localhost:$WEB_PORT/
   API REST Rasa :  http://localhost:$RASA_PORT/webhooks/rest/webhook
+  Agenda CalDAV :  $CALDAV_URL (rendez-vous : sip-coach bookings list)
   Journaux :       var/log/
   Ctrl-C pour tout arrêter.
 

@@ -15,6 +15,7 @@ command -v "$NGINX_BIN" >/dev/null 2>&1 || [ -x "$NGINX_BIN" ] ||
 echo "==> Services : PostgreSQL ($TRACKER_DB_HOST:$TRACKER_DB_PORT), Redis ($REDIS_HOST:$REDIS_PORT)"
 prod_prepare_services
 apply_migrations  # lib.sh: sip-coach db upgrade on LEADS_DB_URL
+start_calendar    # lib.sh: CALDAV_URL, or the embedded Radicale (booking)
 
 require_free_port "nginx (public)" "$RASA_PORT" RASA_PORT
 require_free_port "nginx (actions)" "$ACTIONS_PORT" ACTIONS_PORT

@@ -152,7 +152,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_stack(tmp_path_factory) -> Iterator[LiveStack]:
+def live_stack(tmp_path_factory, radicale) -> Iterator[LiveStack]:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it first)")
     workdir = tmp_path_factory.mktemp("live_stack")
@@ -166,6 +166,7 @@ def live_stack(tmp_path_factory) -> Iterator[LiveStack]:
         LEADS_MAIL_DIR=str(workdir / "mail"),
         RASA_PUBLIC_URL=f"http://127.0.0.1:{rasa_port}",
         ACTIONS_SECRET=secrets.token_urlsafe(32),  # only Rasa may call the actions
+        **radicale.env,  # booking: a real Radicale (tests/radicale_fixtures.py)
     )
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(

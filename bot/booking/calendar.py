@@ -83,9 +83,11 @@ class CalDAVCalendars:
     def _client(self):
         import caldav  # imported here: the bot without booking never loads it
 
+        # Basic auth from the first request: without it the client first asks without
+        # credentials and waits for the 401 (Radicale delays failed logins).
         return caldav.DAVClient(
             url=self.config.url, username=self.config.user, password=self.config.password,
-            timeout=self.config.timeout,
+            timeout=self.config.timeout, auth_type="basic" if self.config.user else None,
         )
 
     def _calendar(self, client, name: str):

@@ -90,7 +90,9 @@ def calendar_text(meeting: Meeting, zone: dt.tzinfo, method: Optional[str] = Non
     if method:
         calendar.add("method", method)
     calendar.add_component(_event(meeting, zone, method == "CANCEL", stamp or dt.datetime.now(dt.timezone.utc)))
-    calendar.add_missing_timezones()
+    # The zone's rules around the meeting only (the full 1970–2038 history is 3.5 KB).
+    year = meeting.start.year
+    calendar.add_missing_timezones(first_date=dt.date(year - 1, 1, 1), last_date=dt.date(year + 2, 1, 1))
     return calendar.to_ical().decode("utf-8")
 
 

@@ -157,7 +157,7 @@ class BookingService:
         if start <= now:
             raise NotBookable("Ce créneau est déjà passé.")
         if not is_on_grid(self.settings, start, now):
-            raise NotBookable("Ce créneau n'est pas un de ceux que je propose.")
+            raise NotBookable("Ce créneau n’est pas un de ceux que je propose.")
 
     def _free_consultant(self, start: dt.datetime, ignore_uid: Optional[str] = None) -> str:
         end = start + self.settings.duration

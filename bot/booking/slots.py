@@ -83,6 +83,36 @@ class Wish:
             return False
         return True
 
+    def to_dict(self) -> dict:
+        """JSON-ready (a Rasa slot): dates and times as ISO text, sets as sorted lists."""
+        out = {}
+        for name, value in self.__dict__.items():
+            if isinstance(value, frozenset):
+                if value:
+                    out[name] = sorted(v.isoformat() if hasattr(v, "isoformat") else v for v in value)
+            elif value is not None:
+                out[name] = value.isoformat()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: object) -> "Wish":
+        """Back from a slot; anything malformed (a forged slot) is the empty wish."""
+        if not isinstance(data, dict):
+            return cls()
+        try:
+            return cls(
+                after=dt.datetime.fromisoformat(data["after"]) if data.get("after") else None,
+                from_day=dt.date.fromisoformat(data["from_day"]) if data.get("from_day") else None,
+                until_day=dt.date.fromisoformat(data["until_day"]) if data.get("until_day") else None,
+                weekdays=frozenset(int(d) for d in data.get("weekdays") or ()),
+                not_weekdays=frozenset(int(d) for d in data.get("not_weekdays") or ()),
+                not_days=frozenset(dt.date.fromisoformat(d) for d in data.get("not_days") or ()),
+                from_time=dt.time.fromisoformat(data["from_time"]) if data.get("from_time") else None,
+                until_time=dt.time.fromisoformat(data["until_time"]) if data.get("until_time") else None,
+            )
+        except (TypeError, ValueError, KeyError):
+            return cls()
+
     def merged(self, newer: "Wish") -> "Wish":
         """A new wish refines the previous one (« plutôt le matin », then « pas le lundi »);
         a new day or range of days replaces the previous one."""

@@ -91,14 +91,14 @@ def _explicit_date(folded: str, today: dt.date) -> tuple[Optional[dt.date], Opti
             if year is not None and year < 100:
                 year += 2000
             if not 1 <= month <= 12:
-                return None, f"Le {match.group(0)} n'est pas une date que je sais lire."
+                return None, f"Le {match.group(0)} n’est pas une date que je sais lire."
         else:
             match = DAY_ONLY.search(folded)
             if not match:
                 return None, None
             day = _day_number(match.group(1))
             if not 1 <= day <= 31:
-                return None, f"Le {day} ? Il n'y a pas de {day} dans un mois."
+                return None, f"Le {day} ? Il n’y a pas de {day} dans un mois."
             # « le 15 »: this month's if still ahead, else next month's.
             month, year = today.month, today.year
             if day < today.day:
@@ -109,7 +109,7 @@ def _explicit_date(folded: str, today: dt.date) -> tuple[Optional[dt.date], Opti
         date = dt.date(year, month, day)
     except ValueError:
         name = MONTHS[month - 1] if 1 <= month <= 12 else "ce mois"
-        return None, f"Le {day} {name} n'existe pas."
+        return None, f"Le {day} {name} n’existe pas."
     if date < today and not explicit_year and (today - date).days > 31:
         date = date.replace(year=year + 1)  # « le 8 janvier » said in December: next year's
     if date < today:
@@ -176,7 +176,7 @@ def read_wish(text: str, now: dt.datetime, shown: Sequence[dt.datetime] = (),
         if until:
             fields["until_time"] = _time(until)
         if fields.get("from_time") is None and fields.get("until_time") is None:
-            return WishReading(problem="Cette heure-là n'existe pas.")
+            return WishReading(problem="Cette heure-là n’existe pas.")
     elif LATE_DAY.search(folded):
         fields["from_time"] = dt.time(16, 0)
     elif LUNCH.search(folded):
@@ -190,7 +190,7 @@ def read_wish(text: str, now: dt.datetime, shown: Sequence[dt.datetime] = (),
         if at:
             moment = _time(at)
             if moment is None:
-                return WishReading(problem="Cette heure-là n'existe pas.")
+                return WishReading(problem="Cette heure-là n’existe pas.")
             if NIGHT.search(folded) and moment.hour < 7:
                 return WishReading(problem="À cette heure-là, nos consultants dorment.")
             fields.update(from_time=moment, until_time=_plus(moment, 60))

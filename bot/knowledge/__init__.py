@@ -29,9 +29,17 @@ REQUIRED_LINES = (
     "deny_idle", "nothing_to_resume", "diagnostic_intro", "diagnostic_resume", "diagnostic_again",
     "diagnostic_paused", "diagnostic_offer", "contact_intro", "contact_cancelled", "contact_done", "contact_expired", "contact_paused", "contact_resumed",
     "form_aside_goodbye", "form_aside_thanks", "form_aside_question", "form_aside_unclear", "contact_failed", "session_already_done", "too_long", "empty", "action_error",
+    # Booking a meeting (actions/booking.py)
+    "booking_intro", "booking_more", "booking_soonest", "booking_no_fit", "booking_problem", "booking_slot_unclear",
+    "booking_none", "booking_unavailable", "booking_chosen", "booking_callback", "booking_done",
+    "booking_done_invite_email", "booking_done_invite_phone", "booking_taken", "booking_calendar_failed",
+    "booking_cancelled", "booking_cancelled_email", "booking_none_to_cancel", "booking_cancel_failed",
+    "booking_move_intro", "booking_moved", "booking_moved_invite_email", "booking_already", "booking_paused",
+    "booking_mode_question", "booking_mode_buttons", "booking_slot_buttons",
 )
 CONTACT_QUESTIONS = ("name", "company", "email", "phone", "phone_optional", "callback", "need", "summary", "which_field")
-REQUIRED_BUTTONS = ("coaching", "diagnostic", "question", "continue", "resume", "stop", "contact", "restart")
+REQUIRED_BUTTONS = ("coaching", "diagnostic", "question", "continue", "resume", "stop", "contact", "restart",
+                    "book", "move_booking", "cancel_booking")
 
 
 class KnowledgeError(ValueError):

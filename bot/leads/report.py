@@ -120,7 +120,22 @@ def lead_record(lead: Lead) -> Dict[str, Any]:
         "status": lead.status,
         # Same e-mail or phone as this earlier lead: to check, never merged automatically.
         "possible_duplicate_of": lead.duplicate_of,
+        # The meeting booked in the chat (issue 14), as the consultant reads it, or None.
+        "meeting": meeting_text(lead),
     }
+
+
+def meeting_text(lead: Lead) -> Optional[str]:
+    """« mardi 8 décembre, 10 h 00 (heure de Paris), en visio » for the latest booking."""
+    if not lead.bookings:
+        return None
+    from bot.booking.invitation import MODE_LABELS
+    from bot.booking.settings import default_settings
+    from bot.booking.slots import slot_label
+
+    booking = lead.bookings[-1]
+    text = f"{slot_label(default_settings(), booking.start_at)} (heure de Paris), {MODE_LABELS.get(booking.mode, booking.mode)}"
+    return text if booking.status == "booked" else f"{text} — annulé"
 
 
 def _item(key: str, label: str, answers: dict, missing: Optional[Sequence[str]], words: Optional[dict] = None) -> dict:

@@ -167,7 +167,8 @@ def test_after_the_session_yes_is_the_diagnostic_and_no_a_friendly_way_out(coach
 def test_the_number_and_the_site_come_first_and_the_callback_is_only_offered(coach):
     reply = coach.answer("contact_info", SessionState())
     assert "06 34 22 31 71" in reply.messages[0] and "www.salesinprogress.com" in reply.messages[0]
-    assert payloads(reply)[0] == "/request_contact"
+    # Then the two ways forward, offered, never started: book a slot, or be called back.
+    assert payloads(reply)[:2] == ["/book_meeting", "/request_contact"]
 
 
 def test_a_business_question_invents_no_price(coach):

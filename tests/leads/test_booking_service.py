@@ -195,3 +195,21 @@ def test_calendar_down_books_nothing(booking, service, radicale_up):
     assert booking.list(include_cancelled=True) == []
     radicale_up.start()
     assert booking.book("conv-1", lead_id, start, "phone").status == "booked"
+
+
+def test_the_consultant_sees_the_booking_in_the_cli_and_the_lead(booking, service, db_url, monkeypatch, capsys):
+    from bot.cli import main
+
+    lead_id = lead_for(service)
+    booking.book("conv-1", lead_id, paris(2026, 12, 8, 10, 0), "video")
+    monkeypatch.setenv("LEADS_DB_URL", db_url)
+    assert main(["bookings", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "mardi 8 décembre, 10 h 00" in listed and "Jeanne Martin" in listed and f"#{lead_id}" in listed
+    assert main(["leads", "show", str(lead_id)]) == 0
+    shown = capsys.readouterr().out
+    assert "Rendez-vous" in shown and "mardi 8 décembre, 10 h 00" in shown
+    booking.cancel("conv-1")
+    assert main(["bookings", "list"]) == 0 and "Aucun rendez-vous" in capsys.readouterr().out
+    assert main(["bookings", "list", "--all", "--format", "json"]) == 0
+    assert '"status": "cancelled"' in capsys.readouterr().out

@@ -401,8 +401,10 @@ class ProdStack:
 
 def prod_env(settings: ProdSettings, workdir: Path, **overrides: str) -> Dict[str, str]:
     env = dict(settings.base_env)
-    rasa_port, actions_port, web_port, *replicas = free_ports(7)
+    rasa_port, actions_port, web_port, caldav_port, *replicas = free_ports(8)
     env.update(
+        # The embedded calendar of run_prod.sh, on its own port and in its own folder.
+        CALDAV_PORT=str(caldav_port), CALDAV_FOLDER=str(workdir / "radicale"),
         RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), WEB_PORT=str(web_port),
         RASA_REPLICA_PORTS=f"{replicas[0]} {replicas[1]}",
         ACTIONS_REPLICA_PORTS=f"{replicas[2]} {replicas[3]}",

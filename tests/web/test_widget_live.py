@@ -70,3 +70,30 @@ def test_diagnostic_to_its_picture_then_contact_form_to_a_stored_lead(chat_facto
     finally:
         service.close()
     assert len(stored) == 1 and stored[0]["missing_pillars"] == ["contract"]
+
+
+def test_booking_a_meeting_from_the_widget(chat_factory, live_stack):
+    """Issue 14: the slots are buttons, the mode too, then the details, the consent and the
+    confirmation, as a visitor on a phone sees them."""
+    chat = chat_factory(live_stack.web_url + "/", viewport=PHONE,
+                        widget_config={"requestTimeoutMs": SLOW_MS})
+    chat.open()
+    chat.wait_bot_count(len(K.lines["greet"]), SLOW_MS)
+    chat.send("Je voudrais prendre rendez-vous avec un consultant", timeout=SLOW_MS)
+    slot = chat.page.locator(".cp-quick-btn:enabled").filter(has_text=" h ").first
+    slot.wait_for(state="visible", timeout=SLOW_MS)
+    title = slot.inner_text().strip()
+    chat.screenshot("live-phone-booking-slots.png")
+    chat.click_reply(title, timeout=SLOW_MS)
+    chat.click_reply("En visio", timeout=SLOW_MS)
+    for text in ["Karim Benali", "Benali Transports", "karim@benali-transports.fr", "non"]:
+        chat.send(text, timeout=SLOW_MS)
+    chat.click_reply("Choisir le partenaire", timeout=SLOW_MS)
+    chat.click_reply("Oui, j’accepte", timeout=SLOW_MS)
+    chat.page.wait_for_function(
+        "t => [...document.querySelectorAll('.cp-msg--bot .cp-bubble')].some(b => b.textContent.includes(t))",
+        arg="C’est réservé", timeout=SLOW_MS,
+    )
+    confirmation = [t for t in chat.bot_texts() if t.startswith("C’est réservé")][0]
+    assert title.replace("\u202f", " ") in confirmation.replace("\u202f", " ")
+    chat.screenshot("live-phone-booking-done.png")
