@@ -164,7 +164,7 @@ class ActionDiagnosticVerdict(Action):
         marc = coach()
         verdict, *rest = result.messages
         send(dispatcher, tracker, Reply((verdict,), custom=result.to_payload()))  # the widget draws the table here
-        send(dispatcher, tracker, Reply(tuple(rest)).then(marc.line("diagnostic_offer", ("contact", "no_thanks", "question"))))
+        send(dispatcher, tracker, Reply(tuple(rest)).then(marc.line("diagnostic_offer", ("book", "contact", "no_thanks"))))
         snapshot = result.to_dict()
         words = tracker.get_slot(WORDS_SLOT) or {}
         snapshot["words"] = {k: v for k, v in words.items() if k in QUESTION_KEYS}

@@ -486,7 +486,8 @@ def cmd_leads_erase(args, out) -> int:  # noqa: ANN001
         print(
             f"Effacé : lead(s) n°{', '.join(map(str, report.lead_ids))}, "
             f"{len(report.sender_ids)} conversation(s) ({report.tracker_events} événement(s)), "
-            f"{report.mail_files} e-mail(s) de démonstration.",
+            f"{report.mail_files} e-mail(s) de démonstration"
+            + (f", {report.calendar_events} rendez-vous retiré(s) de l’agenda." if report.calendar_events else "."),
             file=out,
         )
     elif report.tracker_events:

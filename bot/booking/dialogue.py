@@ -40,6 +40,8 @@ PHONE = re.compile(r"\b(?:tel|tele(?:phone)?|telephon\w*|phone|appel\w*|portable
 ANY_MODE = re.compile(r"\b(?:peu importe|indifferent\w*|comme vous (?:voulez|preferez)|comme tu veux|les deux|l'un ou l'autre|n'importe|egal|pas de preference|ca m'est egal)\b")
 _HOUR = re.compile(r"\b(\d{1,2})\s*(?:h|heures?|:)\s*(\d{2})?")
 _DAY_NUMBER = re.compile(r"\b(?:le |du )?(\d{1,2}|1er)\b(?!\s*(?:h|heures?|:|\d))")
+# A rank or a slot refused: « pas le premier », « aucun », « un autre ».
+_REFUSED = re.compile(r"\b(?:pas|sauf|autre|autres|aucun\w*|ni)\b")
 # Words that turn a named day into a wish rather than a choice: « pas jeudi », « plutôt jeudi ».
 _NOT_A_CHOICE = re.compile(r"\b(?:pas|sauf|plutot|autre|autres|prefere\w*|mieux|apres|avant|a partir|rien|aucun\w*|ni)\b")
 
@@ -83,9 +85,9 @@ def read_slot_reply(text: str, shown: Sequence[dt.datetime], labels: Sequence[st
             return SlotReply("chosen", chosen=start)
     if CALLBACK_WORDS.search(folded):
         return SlotReply("callback")
-    wishful = bool(_NOT_A_CHOICE.search(folded) or LATER.search(folded) or OTHER_DAY.search(folded)
+    refused = bool(_REFUSED.search(folded) or LATER.search(folded) or OTHER_DAY.search(folded)
                    or NONE_FIT.search(folded))
-    if shown and not wishful:
+    if shown and not refused:  # « l'avant-dernier », « le premier »: a rank is a choice
         if BEFORE_LAST.search(folded) and len(shown) > 1:
             return SlotReply("chosen", chosen=shown[-2])
         if LAST.search(folded):
@@ -93,6 +95,7 @@ def read_slot_reply(text: str, shown: Sequence[dt.datetime], labels: Sequence[st
         for pattern, index in ORDINALS:
             if re.search(pattern, folded) and index < len(shown):
                 return SlotReply("chosen", chosen=shown[index])
+    if shown and not refused and not _NOT_A_CHOICE.search(folded):
         by_words = _chosen_by_words(folded, local)
         if by_words is not None:
             return SlotReply("chosen", chosen=shown[local.index(by_words)])

@@ -299,6 +299,21 @@ class BookingService:
             return meeting_for(self.settings, booking, lead, for_visitor, self.lead_link)
 
 
+def remove_calendar_events(events, settings: Optional[BookingSettings] = None, env=None) -> int:
+    """Remove these (consultant id, uid) events from the calendars (a lead being erased);
+    returns how many were there. Raises CalendarUnavailable when the server cannot be used,
+    and when no calendar is configured although there are events to remove."""
+    settings = settings or default_settings()
+    calendars = calendars_from_env(settings.timezone, env)
+    if calendars is None:
+        raise CalendarUnavailable("CALDAV_URL is not set: the meetings' calendar events cannot be removed")
+    removed = 0
+    for consultant_id, uid in events:
+        consultant = settings.consultant(consultant_id) or settings.consultants[0]
+        removed += bool(calendars.remove(consultant.calendar, uid))
+    return removed
+
+
 def meeting_for(settings: BookingSettings, booking: Booking, lead: Lead, for_visitor: bool,
                 lead_link: Optional[str] = None) -> Meeting:
     """The iCalendar view of a booking. The visitor's copy holds the meeting only; the

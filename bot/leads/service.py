@@ -138,6 +138,7 @@ class ErasureReport:
     sender_ids: List[str] = field(default_factory=list)
     tracker_events: int = 0
     mail_files: int = 0
+    calendar_events: int = 0
 
 
 def _clean_text(value: Optional[str], limit: int) -> Optional[str]:
@@ -507,10 +508,18 @@ class LeadService:
         with session_scope(self.factory) as session:
             leads = select(LeadRepository(session))
             report.lead_ids = [lead.id for lead in leads]
+            events = []
             for lead in leads:
                 report.sender_ids.extend(lead.sender_ids)
+                events.extend((b.consultant_id, b.uid) for b in lead.bookings if b.status == "booked")
         if not report.lead_ids:
             return report
+        if events:
+            # The meetings in the consultants' calendars carry the visitor's name and details:
+            # removed first (CalendarUnavailable stops the erasure, which can be run again).
+            from bot.booking.service import remove_calendar_events
+
+            report.calendar_events = remove_calendar_events(events, self.booking_settings)
         # The conversations first: if this fails, the lead (and its list of conversations)
         # is still there and the command can simply be run again.
         report.tracker_events = delete_conversations(report.sender_ids, self.tracker_url)

@@ -213,3 +213,34 @@ def test_the_consultant_sees_the_booking_in_the_cli_and_the_lead(booking, servic
     assert main(["bookings", "list"]) == 0 and "Aucun rendez-vous" in capsys.readouterr().out
     assert main(["bookings", "list", "--all", "--format", "json"]) == 0
     assert '"status": "cancelled"' in capsys.readouterr().out
+
+
+def test_erasing_a_lead_removes_its_meeting_from_the_calendar(booking, calendars, service, radicale_up, monkeypatch):
+    for key, value in radicale_up.env.items():
+        monkeypatch.setenv(key, value)
+    lead_id = lead_for(service)
+    start = paris(2026, 12, 9, 9, 0)
+    booking.book("conv-1", lead_id, start, "phone")
+    calendar = booking.settings.consultants[0].calendar
+    assert len(calendars.busy(calendar, start, start + dt.timedelta(hours=1))) == 1
+    report = service.erase_sender("conv-1")
+    assert report.lead_ids == [lead_id] and report.calendar_events == 1
+    assert calendars.busy(calendar, start, start + dt.timedelta(hours=1)) == []
+    assert booking.list(include_cancelled=True) == []
+
+
+def test_no_free_slot_at_all_gives_an_empty_offer(service, calendars, calendar_suffix):
+    from bot.booking.invitation import Meeting, calendar_text
+
+    tight = parse_settings({
+        "timezone": "Europe/Paris", "duration_minutes": 30, "buffer_minutes": 0, "minimum_notice_hours": 0,
+        "horizon_days": 1, "slot_step_minutes": 30, "slots_shown": 3,
+        "working_hours": {"lundi": ["09:00-10:00"], "mardi": ["09:00-10:00"]}, "days_off": [],
+        "consultants": [{"id": "c", "name": "C", "email": "c@sip.example", "calendar": f"full-{calendar_suffix}"}],
+    })
+    svc = BookingService(tight, calendars, service, clock=lambda: NOW)
+    assert len(svc.propose(now=NOW)) == 3  # Monday 9 h and 9 h 30, Tuesday 9 h (horizon: tomorrow)
+    busy = Meeting("busy@elsewhere", paris(2026, 12, 7, 8, 0), paris(2026, 12, 8, 11, 0), "phone", 0,
+                   "C", "c@sip.example", "Séminaire", None, None, "", 0)
+    calendars.write(f"full-{calendar_suffix}", busy.uid, calendar_text(busy, PARIS))
+    assert svc.propose(now=NOW) == []
