@@ -21,6 +21,7 @@ they contain the types listed in `TRUSTED_TYPES`.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -44,6 +45,16 @@ MODEL_FILE = "linear_intent_classifier.skops"
 QUESTIONS_KEY = "questions"
 QUESTION_TOPIC_PREFIX = "ask_"
 MIN_QUESTION_CONFIDENCE = 0.5
+# A greeting with a request (« Bonjour Marc, on lance un partenariat, tu peux m'évaluer ? »):
+# the request is what to do. The text after the greeting is classified on its own, and replaces
+# « greet » only when it is clearly one of these (a greeting with a remark stays a greeting).
+GREETING = re.compile(
+    r"^\s*(?:re\s*)?(?:bonjour|bonsoir|salut|coucou|hello|hey|rebonjour|re)\b[\s,!.]*(?:marc\b)?[\s,!.:;-]*",
+    re.IGNORECASE)
+REQUEST_INTENTS = frozenset({"book_meeting", "cancel_booking", "move_booking", "start_diagnostic",
+                             "start_coaching", "request_contact"})
+MIN_REQUEST_CONFIDENCE = 0.5
+MIN_GREETED_QUESTION_CONFIDENCE = 0.75
 # What a model file of this component holds; anything else is refused at load time.
 TRUSTED_TYPES = [
     "builtins.dict",
@@ -207,8 +218,38 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if self.config["ranking_length"] > 0:
                 ranking = ranking[: self.config["ranking_length"]]
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        self._classify_after_greeting(messages)
         self._classify_each_question(messages)
         return messages
+
+    def _classify_after_greeting(self, messages: List[Message]) -> None:
+        greeted = []
+        for message in messages:
+            text = message.get(TEXT) or ""
+            match = GREETING.match(text)
+            rest = text[match.end():].strip() if match else ""
+            if len(rest.split()) >= 2:
+                greeted.append((message, rest))
+        if not greeted:
+            return
+        classifier = self.model["classifier"]
+        features = [self.model["char"].transform([r for _, r in greeted]),
+                    self.model["word"].transform([r for _, r in greeted])]
+        dense = self._dense([m for m, _ in greeted])
+        if dense is not None:
+            features.append(dense)
+        for (message, _), row in zip(greeted, classifier.predict_proba(sp.hstack(features, format="csr"))):
+            best = int(np.argmax(row))
+            name, confidence = str(classifier.classes_[best]), float(row[best])
+            current = message.get(INTENT) or {}
+            if current.get("name") != "greet" and current.get("confidence", 0.0) >= confidence:
+                continue  # the whole message already says it as clearly
+            if (name in REQUEST_INTENTS and confidence >= MIN_REQUEST_CONFIDENCE) or (
+                    name.startswith(QUESTION_TOPIC_PREFIX) and confidence >= MIN_GREETED_QUESTION_CONFIDENCE):
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != name]
+                chosen = {"name": name, "confidence": confidence}
+                message.set(INTENT, chosen, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [chosen, *ranking][: max(1, len(ranking) + 1)], add_to_output=True)
 
     def _classify_each_question(self, messages: List[Message]) -> None:
         """« quels sont les piliers, et comment on pilote ? »: one topic per question, in order.

@@ -272,10 +272,13 @@ class BookingService:
             result = qualify(latest.data if latest else None, lead.need, booked=lead.active_booking is not None)
             lead.qualification, lead.score = result.label, result.score
             lead.updated_at = utcnow()
-            wanted = [e for e in events if not e.startswith("invite.") or lead.email]
-            if "email" in self.leads.notifier.channels:
-                for event in wanted:
-                    enqueue(session, lead.id, ["email"], event)
+            channels = self.leads.notifier.channels
+            for event in events:
+                if event.startswith("invite."):  # the visitor's invitation: by e-mail, if any
+                    if lead.email and "email" in channels:
+                        enqueue(session, lead.id, ["email"], event)
+                elif channels:  # the consultant's notice: on every channel, as for a new lead
+                    enqueue(session, lead.id, channels, event)
             lead_id = lead.id
         if self.leads.deliver_on_submit:
             self.leads._deliver_in_background(lead_id)

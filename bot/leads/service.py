@@ -353,7 +353,7 @@ class LeadService:
             raise LeadNotFound(f"lead {claim.lead_id} introuvable")
         from bot.booking.notices import build_notice, is_booking_event
 
-        if is_booking_event(claim.event):
+        if is_booking_event(claim.event) and claim.channel == "email":  # a webhook gets the lead record
             built = build_notice(lead, claim.event, claim.delivery_key, self.notifier.config.smtp_from,
                                  self.notifier.config.consultant_emails, self.booking_settings)
             if built is not None:

@@ -4,6 +4,7 @@ import pytest
 
 from bot.diagnostic import load_questionnaire
 from bot.knowledge import load_knowledge
+from bot.typography import french_spacing
 from tests.e2e.helpers import new_sender, payloads, texts
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +22,12 @@ def test_asking_for_the_number_or_an_appointment_gives_them_and_only_offers_the_
     said = " ".join(texts(reply))
     assert "06 34 22 31 71" in said and "www.salesinprogress.com" in said
     assert K.contact_questions["name"][0] not in said  # the form is offered, not opened
-    assert "/request_contact" in payloads(reply)
+    if "numéro" in message:
+        assert "/request_contact" in payloads(reply) and "/book_meeting" in payloads(reply)
+    else:  # an appointment: the free slots right away (issue 14), and the callback offered
+        titles = [b["title"] for m in reply for b in m.get("buttons", [])]
+        assert any(" h " in t.replace("\u202f", " ") for t in titles)
+        assert K.line("booking_slot_buttons")[1] in titles
 
 
 def test_a_price_question_gets_an_honest_answer_and_what_helps(live_stack):
@@ -97,3 +103,21 @@ def test_coming_back_mid_session_offers_to_resume(live_stack):
     live_stack.chat(sender, "/start_coaching")
     said = texts(live_stack.chat(sender, "re, je reviens"))
     assert said[0] == K.line("greet_again")[0] and K.steps[1].title.split()[0] in said[-1]
+
+
+@pytest.mark.parametrize("message, first", [
+    ("Bonjour Marc, on lance un partenariat avec une autre PME, tu peux m'évaluer ?", "diagnostic"),
+    ("Bonjour, je voudrais un rendez-vous avec un consultant", "booking"),
+])
+def test_a_greeting_with_a_request_does_the_request(live_stack, message, first):
+    said = texts(live_stack.chat(new_sender(), message))
+    assert said[0] != K.line("greet")[0]
+    if first == "diagnostic":
+        assert said[0] == K.line("diagnostic_intro")[0] and Q.question("relationship").prompt in said[-1]
+    else:
+        assert said[0].startswith(french_spacing("Avec plaisir ! Un rendez-vous"))
+
+
+def test_a_greeting_with_a_remark_stays_a_greeting(live_stack):
+    said = texts(live_stack.chat(new_sender(), "bonjour, je découvre votre site"))
+    assert said[0] == K.line("greet")[0]

@@ -244,3 +244,16 @@ def test_no_free_slot_at_all_gives_an_empty_offer(service, calendars, calendar_s
                    "C", "c@sip.example", "Séminaire", None, None, "", 0)
     calendars.write(f"full-{calendar_suffix}", busy.uid, calendar_text(busy, PARIS))
     assert svc.propose(now=NOW) == []
+
+
+def test_the_webhook_hears_of_the_booking_with_the_meeting(make_service, calendars, calendar_suffix, http_receiver):
+    http_receiver.start()
+    svc = make_service(webhook_url=http_receiver.url)
+    booking = BookingService(rules(f"hook-{calendar_suffix}"), calendars, svc, clock=lambda: NOW)
+    lead_id = lead_for(svc)
+    booking.book("conv-1", lead_id, paris(2026, 12, 8, 14, 0), "video")
+    svc.deliver_pending()
+    events = [r["json"]["event"] for r in http_receiver.requests]
+    assert events.count("booking.created") == 1 and "invite.request" not in events
+    payload = next(r["json"] for r in http_receiver.requests if r["json"]["event"] == "booking.created")
+    assert payload["lead"]["meeting"].startswith("mardi 8 décembre, 14 h 00") and payload["lead"]["qualification"] == "hot"
