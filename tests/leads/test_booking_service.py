@@ -257,3 +257,28 @@ def test_the_webhook_hears_of_the_booking_with_the_meeting(make_service, calenda
     assert events.count("booking.created") == 1 and "invite.request" not in events
     payload = next(r["json"] for r in http_receiver.requests if r["json"]["event"] == "booking.created")
     assert payload["lead"]["meeting"].startswith("mardi 8 décembre, 14 h 00") and payload["lead"]["qualification"] == "hot"
+
+
+def test_a_calendar_that_never_answers_is_unavailable_after_the_timeout(service, calendar_suffix):
+    """A slow server (it accepts the connection, then says nothing) is « unavailable » after
+    CALDAV_TIMEOUT, not a visitor waiting forever."""
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+        slow = CalDAVCalendars(CalDAVConfig(url, "coach", "x", 1), PARIS)
+        svc = BookingService(rules(f"slow-{calendar_suffix}"), slow, service, clock=lambda: NOW)
+        started = time.monotonic()
+        with pytest.raises(CalendarUnavailable):
+            svc.propose(now=NOW)
+        assert time.monotonic() - started < 15
+        lead_id = lead_for(service)
+        with pytest.raises(CalendarUnavailable):
+            svc.book("conv-1", lead_id, paris(2026, 12, 8, 10, 0), "phone")
+        assert svc.list(include_cancelled=True) == []
+    finally:
+        silent.close()
