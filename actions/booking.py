@@ -52,15 +52,16 @@ def _clear_booking() -> List[Dict[str, Any]]:
 
 
 async def _offer(svc: BookingService, wish: Wish, lead_in: str, ignore_uid: Optional[str] = None,
-                 **values: Any) -> List[Dict[str, Any]]:
+                 **values: Any) -> Optional[List[Dict[str, Any]]]:
     """The slots for ``wish`` as slot events (shown by the ask action), or, when none fits,
-    the soonest with « rien de libre à ce moment-là ». Raises CalendarUnavailable."""
+    the soonest with « rien de libre à ce moment-là »; None when no slot is free at all.
+    Raises CalendarUnavailable."""
     slots = await asyncio.to_thread(svc.propose, wish, None, ignore_uid)
     if not slots and wish != Wish():
         slots = await asyncio.to_thread(svc.propose, Wish(), None, ignore_uid)
         lead_in, wish = "booking_no_fit", Wish()
     if not slots:
-        return [SlotSet(OFFERED, []), SlotSet(LEAD_IN, "booking_none")]
+        return None
     text = " ".join(_lines(lead_in, minutes=round(svc.settings.duration.total_seconds() / 60),
                            hours=working_hours_text(svc.settings), **values))
     return [SlotSet(OFFERED, [{"key": s.key, "label": svc.label(s.start)} for s in slots]),
@@ -102,7 +103,7 @@ class ActionStartBooking(Action):
         except CalendarUnavailable:
             send(dispatcher, tracker, marc.line("booking_unavailable", ("contact", "no_thanks")))
             return []
-        if any(e.get("name") == LEAD_IN and e.get("value") == "booking_none" for e in events):
+        if events is None:
             send(dispatcher, tracker, marc.line("booking_none", ("contact",)))
             return _clear_booking()
         mode = active.mode if moving else read_mode(text)
@@ -167,7 +168,7 @@ class ValidateBookingForm(FormValidationAction):
                 events = await _offer(svc, wish, "booking_soonest" if reply.earlier else "booking_more", ignore_uid=ignore)
         except CalendarUnavailable:
             return [SlotSet(SLOT, CALLBACK), SlotSet(MODE, "phone"), SlotSet(LEAD_IN, "unavailable")]
-        if any(e.get("name") == LEAD_IN and e.get("value") == "booking_none" for e in events):
+        if events is None:
             return [SlotSet(SLOT, CALLBACK), SlotSet(MODE, "phone"), SlotSet(LEAD_IN, "none")]
         return [*events, SlotSet(SLOT, None)]
 
@@ -186,26 +187,34 @@ def wanted_text(svc: BookingService, key: str, mode: str) -> str:
     return f"{svc.label(start)}, {MODE_LABELS.get(mode, '')} (rendez-vous)"
 
 
-async def book_now(dispatcher: CollectingDispatcher, tracker: Tracker, lead_id: int, key: str,
-                   mode: str, email: Optional[str]) -> List[Dict[str, Any]]:
-    """Book for a consenting lead; on a slot taken meanwhile, the next free ones."""
+async def _offer_again(dispatcher: CollectingDispatcher, tracker: Tracker, error: Exception,
+                       failed_line: str, ignore_uid: Optional[str] = None) -> List[Dict[str, Any]]:
+    """The slot chosen was taken meanwhile (or refused): the next free ones, the form again."""
     svc = booking_service()
-    marc = coach()
-    start = parse_slot_key(key)
+    lead_in = "booking_taken" if isinstance(error, SlotTaken) else "booking_problem"
     try:
-        view: BookingView = await asyncio.to_thread(svc.book, tracker.sender_id, lead_id, start, mode)
+        events = await _offer(svc, Wish(), lead_in, ignore_uid=ignore_uid, problem=str(error))
+    except CalendarUnavailable:
+        events = False
+    if not events:
+        send(dispatcher, tracker, coach().line("booking_none" if events is None else failed_line, ("contact", "question")))
+        return _clear_booking()
+    return [*events, SlotSet(SLOT, None), FollowupAction(FORM)]
+
+
+async def book_now(dispatcher: CollectingDispatcher, tracker: Tracker, lead_id: int, key: str,
+                   mode: str) -> List[Dict[str, Any]]:
+    """Book for a consenting lead; on a slot taken meanwhile, the next free ones."""
+    marc = coach()
+    try:
+        view: BookingView = await asyncio.to_thread(booking_service().book, tracker.sender_id, lead_id,
+                                                    parse_slot_key(key), mode)
     except (SlotTaken, NotBookable) as error:
-        lead_in = "booking_taken" if isinstance(error, SlotTaken) else "booking_problem"
-        try:
-            events = await _offer(svc, Wish(), lead_in, problem=str(error))
-        except CalendarUnavailable:
-            send(dispatcher, tracker, marc.line("booking_calendar_failed", ("question",)))
-            return _clear_booking()
-        return [*events, SlotSet(SLOT, None), SlotSet(MODE, mode), FollowupAction(FORM)]
+        return [SlotSet(MODE, mode), *await _offer_again(dispatcher, tracker, error, "booking_calendar_failed")]
     except CalendarUnavailable:
         send(dispatcher, tracker, marc.line("booking_calendar_failed", ("question",)))
         return _clear_booking()
-    invite = " ".join(_lines("booking_done_invite_email" if email else "booking_done_invite_phone"))
+    invite = " ".join(_lines("booking_done_invite_email" if view.email else "booking_done_invite_phone"))
     send(dispatcher, tracker, Reply(
         _lines("booking_done", slot=view.label, minutes=round((view.end - view.start).total_seconds() / 60),
                mode=MODE_LABELS[view.mode], invite=invite),
@@ -234,18 +243,11 @@ class ActionBookingChosen(Action):
             try:
                 view = await asyncio.to_thread(svc.move, tracker.sender_id, parse_slot_key(key))
             except (SlotTaken, NotBookable) as error:
-                try:
-                    events = await _offer(svc, Wish(), "booking_taken" if isinstance(error, SlotTaken) else "booking_problem",
-                                          ignore_uid=active.uid, problem=str(error))
-                except CalendarUnavailable:
-                    send(dispatcher, tracker, marc.line("booking_cancel_failed", ("question",)))
-                    return _clear_booking()
-                return [*events, SlotSet(SLOT, None), FollowupAction(FORM)]
+                return await _offer_again(dispatcher, tracker, error, "booking_cancel_failed", ignore_uid=active.uid)
             except CalendarUnavailable:
                 send(dispatcher, tracker, marc.line("booking_cancel_failed", ("question",)))
                 return _clear_booking()
-            lead = await asyncio.to_thread(lead_service().report, view.lead_id)
-            invite = " ".join(_lines("booking_moved_invite_email")) if lead["lead"].get("email") else ""
+            invite = " ".join(_lines("booking_moved_invite_email")) if view.email else ""
             send(dispatcher, tracker, Reply(
                 tuple(m.strip() for m in _lines("booking_moved", slot=view.label, mode=MODE_LABELS[view.mode], invite=invite)),
                 tuple(marc.k.button(k) for k in ("question", "coaching"))))
@@ -253,8 +255,7 @@ class ActionBookingChosen(Action):
         lead_id = await asyncio.to_thread(lead_service().find_lead_id, tracker.sender_id)
         if lead_id is not None:
             # This conversation's visitor already consented to be contacted: the meeting is that.
-            lead = await asyncio.to_thread(lead_service().report, lead_id)
-            return await book_now(dispatcher, tracker, lead_id, key, mode, lead["lead"].get("email"))
+            return await book_now(dispatcher, tracker, lead_id, key, mode)
         send(dispatcher, tracker, Reply(_lines("booking_chosen", slot=svc.label(parse_slot_key(key)), mode=MODE_LABELS[mode])))
         return _start_contact_for_booking(tracker, wanted_text(svc, key, mode))
 
@@ -277,8 +278,7 @@ class ActionCancelBooking(Action):
         except CalendarUnavailable:
             send(dispatcher, tracker, marc.line("booking_cancel_failed", ("question",)))
             return []
-        lead = await asyncio.to_thread(lead_service().report, view.lead_id)
-        email = "".join(_lines("booking_cancelled_email")) if lead["lead"].get("email") else ""
+        email = "".join(_lines("booking_cancelled_email")) if view.email else ""
         send(dispatcher, tracker, Reply(_lines("booking_cancelled", slot=view.label, email=email),
                                         tuple(marc.k.button(k) for k in ("book", "question"))))
         return _clear_booking()

@@ -284,7 +284,7 @@ class ActionSubmitLead(Action):
             from actions.booking import book_now  # the meeting chosen before the details
 
             booked = await book_now(dispatcher, tracker, lead_id, tracker.get_slot("booking_slot"),
-                                    tracker.get_slot("booking_mode") or "phone", submission.email)
+                                    tracker.get_slot("booking_mode") or "phone")
             return [SlotSet(LEAD_SLOT, float(lead_id)), *booked]
         send(dispatcher, tracker, marc.line("contact_done", ("coaching", "question")))
         return [SlotSet(LEAD_SLOT, float(lead_id))]

@@ -14,31 +14,16 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Optional
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from bot.booking.invitation import MODE_LABELS, attach_invitation
 from bot.booking.settings import BookingSettings, default_settings
 from bot.booking.slots import slot_label
 from bot.leads.models import Lead
+from bot.leads.notifier import templates
 from bot.typography import french_spacing
 
 log = logging.getLogger(__name__)
 
 EVENTS = ("booking.created", "booking.moved", "booking.cancelled", "invite.request", "invite.cancel")
-
-_templates: Optional[Environment] = None
-
-
-def _env() -> Environment:
-    global _templates
-    if _templates is None:
-        _templates = Environment(
-            loader=PackageLoader("bot.booking", "templates"),
-            autoescape=select_autoescape(enabled_extensions=("html.j2",)),
-            undefined=StrictUndefined, keep_trailing_newline=True,
-        )
-    return _templates
-
 
 def is_booking_event(event: str) -> bool:
     return event in EVENTS
@@ -68,8 +53,8 @@ def build_notice(lead: Lead, event: str, delivery_key: str, sender: str, consult
         summary=meeting.summary_lines, link=meeting.lead_link, calendar=consultant.calendar,
     )
     kind = "visitor" if for_visitor else "consultant"
-    text = french_spacing(_env().get_template(f"booking_{kind}.txt.j2").render(**values))
-    html = french_spacing(_env().get_template(f"booking_{kind}.html.j2").render(**values))
+    text = french_spacing(templates("bot.booking").get_template(f"booking_{kind}.txt.j2").render(**values))
+    html = french_spacing(templates("bot.booking").get_template(f"booking_{kind}.html.j2").render(**values))
     if for_visitor:
         subject = ("Rendez-vous annulé" if cancelled else "Votre rendez-vous") + f" avec Sales In Progress : {values['slot']}"
         recipients = [lead.email]

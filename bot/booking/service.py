@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.booking.calendar import CalendarUnavailable, Calendars, calendars_from_env
 from bot.booking.invitation import Meeting, calendar_text
 from bot.booking.settings import BookingSettings, default_settings
-from bot.booking.slots import Interval, Slot, Wish, is_on_grid, offer, slot_label
+from bot.booking.slots import Interval, Slot, Wish, free_consultant, is_on_grid, offer, slot_label
 from bot.leads.db import session_scope
 from bot.leads.models import Booking, Lead, utcnow
 from bot.leads.outbox import enqueue
@@ -75,6 +75,7 @@ class BookingView:
     label: str
     name: str = ""
     company: str = ""
+    email: Optional[str] = None  # the visitor's, for « l'invitation part à votre adresse »
 
     def as_dict(self) -> dict:
         return {
@@ -162,11 +163,10 @@ class BookingService:
     def _free_consultant(self, start: dt.datetime, ignore_uid: Optional[str] = None) -> str:
         end = start + self.settings.duration
         busy = self._busy(start - dt.timedelta(hours=12), end + dt.timedelta(hours=12), ignore_uid)
-        margin = self.settings.buffer
-        for consultant in self.settings.consultants:
-            if not any(i.overlaps(start - margin, end + margin) for i in busy.get(consultant.id, ())):
-                return consultant.id
-        raise SlotTaken(start.isoformat())
+        consultant_id = free_consultant(self.settings, start, end, busy)
+        if consultant_id is None:
+            raise SlotTaken(start.isoformat())
+        return consultant_id
 
     # ---------------------------------------------------------------- booking
     def book(self, sender_id: str, lead_id: int, start: dt.datetime, mode: str,
@@ -292,7 +292,7 @@ class BookingService:
                 consultant_id=booking.consultant_id, start=booking.start_at, end=booking.end_at,
                 mode=booking.mode, status=booking.status, sequence=booking.sequence,
                 label=self.label(booking.start_at), name=lead.name if lead else "",
-                company=lead.company if lead else "",
+                company=lead.company if lead else "", email=lead.email if lead else None,
             )
 
     def _meeting(self, uid: str, for_visitor: bool = False) -> Meeting:

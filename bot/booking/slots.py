@@ -9,10 +9,10 @@ meeting.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
-from bot.booking.settings import WEEKDAYS, BookingSettings, hour_text
+from bot.booking.settings import WEEKDAYS, BookingSettings
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
@@ -167,8 +167,9 @@ def is_on_grid(settings: BookingSettings, start: dt.datetime, now: dt.datetime) 
                if candidate.date() == local.date())
 
 
-def _free_consultant(settings: BookingSettings, start: dt.datetime, end: dt.datetime,
-                     busy: Mapping[str, Sequence[Interval]]) -> Optional[str]:
+def free_consultant(settings: BookingSettings, start: dt.datetime, end: dt.datetime,
+                    busy: Mapping[str, Sequence[Interval]]) -> Optional[str]:
+    """The first consultant free from ``start`` to ``end``, buffer included, or None."""
     before, after = start - settings.buffer, end + settings.buffer
     for consultant in settings.consultants:
         if not any(i.overlaps(before, after) for i in busy.get(consultant.id, ())):
@@ -184,7 +185,7 @@ def free_slots(settings: BookingSettings, busy: Mapping[str, Sequence[Interval]]
     for start, end in candidate_starts(settings, now):
         if not wish.accepts(settings.local(start).replace(tzinfo=None), settings.local(end).replace(tzinfo=None)):
             continue
-        consultant = _free_consultant(settings, start, end, busy)
+        consultant = free_consultant(settings, start, end, busy)
         if consultant is not None:
             found.append(Slot(start, end, consultant))
             if len(found) >= limit:
@@ -225,7 +226,3 @@ def slot_label(settings: BookingSettings, start: dt.datetime, with_year: bool = 
     return (f"{WEEKDAYS[local.weekday()]} {local.day}{'er' if local.day == 1 else ''} "
             f"{MONTHS[local.month - 1]}{year}, {local.hour} h {local.minute:02d}")
 
-
-def busy_overlapping(busy: Iterable[Interval], start: dt.datetime, end: dt.datetime,
-                     buffer: dt.timedelta) -> bool:
-    return any(i.overlaps(start - buffer, end + buffer) for i in busy)

@@ -205,20 +205,21 @@ class NotifierConfig:
         return "smtp" if self.smtp_host else "file"
 
 
-_env: Optional[Environment] = None
+_envs: Dict[str, Environment] = {}
 
 
-def templates() -> Environment:
-    global _env
-    if _env is None:
-        _env = Environment(
-            loader=PackageLoader("bot.leads", "templates"),
+def templates(package: str = "bot.leads") -> Environment:
+    """The e-mail templates of ``package`` (its ``templates/`` folder): HTML autoescaped, an
+    unknown variable an error. Also used for the booking e-mails (bot/booking/notices.py)."""
+    if package not in _envs:
+        _envs[package] = Environment(
+            loader=PackageLoader(package, "templates"),
             autoescape=select_autoescape(enabled_extensions=("html.j2", "html")),
             undefined=StrictUndefined,
             trim_blocks=False,
             keep_trailing_newline=True,
         )
-    return _env
+    return _envs[package]
 
 
 def render_email_bodies(report: Dict[str, Any]) -> Tuple[str, str]:
