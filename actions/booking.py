@@ -29,7 +29,9 @@ from bot.booking.service import BookingService, BookingView, NoBooking, NotBooka
 from bot.booking.settings import working_hours_text
 from bot.booking.slots import Wish, parse_slot_key
 from bot.booking.wishes import read_wish
-from bot.contact import has_personal_data, slot_for
+from bot.callback import mentions_moment
+from bot.contact import FREE_TEXT_MAX, has_personal_data, slot_for
+from bot.nlp import normalise
 from bot.replies import Button, Reply
 
 logger = logging.getLogger(__name__)
@@ -173,13 +175,25 @@ class ValidateBookingForm(FormValidationAction):
         return [*events, SlotSet(SLOT, None)]
 
 
-def _start_contact_for_booking(tracker: Tracker, wanted: str) -> List[Dict[str, Any]]:
-    """The contact form with the wanted meeting as its « moment » (so it is not asked): what a
-    paused form already holds is kept."""
+def _start_contact_for_booking(tracker: Tracker, wanted: Optional[str]) -> List[Dict[str, Any]]:
+    """The contact form with the wanted meeting (or the visitor's own words about when to call)
+    as its « moment », so it is not asked; without one the form asks it. What a paused form
+    already holds is kept."""
     slots = contact_slots(tracker)
     kept = has_personal_data(slots) and slots.get(slot_for("consent")) != "yes"
     events = [] if kept else [*_clear_contact_slots(), SlotSet(STARTED_SLOT, time.time())]
-    return [*events, SlotSet(slot_for("callback"), wanted), FollowupAction("contact_form")]
+    if wanted:
+        events.append(SlotSet(slot_for("callback"), wanted))
+    return [*events, FollowupAction("contact_form")]
+
+
+def callback_words(tracker: Tracker) -> Optional[str]:
+    """The visitor's message, as typed, when it asks for a call back and says when
+    (« rappelez-moi plutôt, après 17h »): the lead keeps those words and their normalised
+    window, as for a moment typed in the contact form. None for a bare « Plutôt être rappelé »:
+    a button says no moment, the contact form then asks it."""
+    text = normalise(latest_text(tracker))[:FREE_TEXT_MAX].strip()
+    return text if mentions_moment(text) else None
 
 
 def wanted_text(svc: BookingService, key: str, mode: str) -> str:
@@ -237,7 +251,7 @@ class ActionBookingChosen(Action):
             reason = tracker.get_slot(LEAD_IN)
             line = {"unavailable": "booking_unavailable", "none": "booking_none"}.get(reason, "booking_callback")
             send(dispatcher, tracker, Reply(marc.k.line(line)[:1]))
-            return [*_clear_booking(), *_start_contact_for_booking(tracker, "rappel plutôt qu’un rendez-vous")]
+            return [*_clear_booking(), *_start_contact_for_booking(tracker, callback_words(tracker))]
         active = await asyncio.to_thread(svc.active, tracker.sender_id)
         if active is not None:
             try:

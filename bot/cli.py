@@ -271,9 +271,12 @@ def _table(headers: Sequence[str], rows: List[Sequence[Any]], widths: Sequence[i
 
 
 def _short_date(iso_text: Optional[str]) -> str:
+    """An ISO 8601 time of the export in Paris time, for a column whose table says so."""
+    from bot.leads.report import local_text
+
     if not iso_text:
         return ""
-    return dt.datetime.fromisoformat(iso_text).strftime("%d/%m/%Y %H:%M")
+    return local_text(dt.datetime.fromisoformat(iso_text), with_zone=False)
 
 
 # ---------------------------------------------------------------------- commands
@@ -301,14 +304,15 @@ def cmd_leads_list(args, out) -> int:  # noqa: ANN001
         (
             r["id"], _short_date(r["created_at"]), LABELS_FR.get(r["qualification"]), r["score"],
             STATUS_LABELS.get(r["status"], r["status"]), r["name"], r["company"],
-            " · ".join(c for c in (r["email"], format_phone(r["phone"])) if c),
+            # The phone first: a long e-mail address is cut at the column's end, never the number.
+            " · ".join(c for c in (format_phone(r["phone"]), r["email"]) if c),
             f"#{r['possible_duplicate_of']}" if r["possible_duplicate_of"] else "",
         )
         for r in records
     ]
     headers = ("ID", "Créé le", "Qualif.", "Score", "Statut", "Nom", "Entreprise", "Contact", "Doublon ?")
     print(_table(headers, rows, (6, 16, 6, 5, 9, 24, 24, 56, 9)), file=out)
-    print(f"{len(records)} lead(s).", file=out)
+    print(f"{len(records)} lead(s). Heures de Paris.", file=out)
     return EXIT_OK
 
 
@@ -575,7 +579,7 @@ def cmd_outbox_list(args, out) -> int:  # noqa: ANN001
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
     summary = ", ".join(f"{n} {_OUTBOX_STATUS.get(s, s)}" for s, n in sorted(counts.items()))
-    print(f"{len(rows)} notification(s) : {summary}.", file=out)
+    print(f"{len(rows)} notification(s) : {summary}. Heures de Paris.", file=out)
     return EXIT_OK
 
 
@@ -754,7 +758,9 @@ def cmd_spool_list(args, out) -> int:  # noqa: ANN001
         print(f"Aucune demande en attente ({spool.directory}).", file=out)
     else:
         try:
-            oldest = spool.read(pending[0]).spooled_at.astimezone().strftime("%d/%m/%Y %H:%M")
+            from bot.leads.report import local_text
+
+            oldest = local_text(spool.read(pending[0]).spooled_at, with_zone=False) + ", heure de Paris"
         except Exception:  # noqa: BLE001 - replayed or unreadable meanwhile
             oldest = "?"
         print(f"{len(pending)} demande(s) en attente dans {spool.directory} "

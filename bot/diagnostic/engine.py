@@ -120,6 +120,11 @@ class DiagnosticResult:
             "missing_pillars": list(self.missing_pillars),
         }
 
+    @property
+    def next_steps(self) -> list[str]:
+        """The advice quoted in the verdict: all the visitor reads of `advice`."""
+        return next_steps(self.advice)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot for the leads database."""
         return {
@@ -130,6 +135,8 @@ class DiagnosticResult:
             "missing_criteria": list(self.missing_criteria),
             "missing_pillars": list(self.missing_pillars),
             "advice": list(self.advice),
+            # What the visitor was shown: the consultant's report lists these, not all of `advice`.
+            "advice_shown": self.next_steps,
         }
 
 
@@ -248,9 +255,13 @@ def _message(
         parts.append(q.also_missing["pillars"].format(**fields))
     if verdict == "wobbly" and missing_extras:
         parts.append(q.also_missing["extras"].format(**fields))
-    steps = "\n".join(f"{number}) {text}" for number, text in enumerate(advice[:MAX_NEXT_STEPS], 1))
+    steps = "\n".join(f"{number}) {text}" for number, text in enumerate(next_steps(advice), 1))
     # Three chat bubbles: the verdict, the next steps, the offer of help.
     return (french_spacing(" ".join(parts)), french_spacing(f"{q.next_steps_intro}\n{steps}"), q.closing)
+
+
+def next_steps(advice: list[str]) -> list[str]:
+    return list(advice[:MAX_NEXT_STEPS])
 
 
 def _quoted(label: str, note: str | None) -> str:

@@ -10,12 +10,14 @@ partner choice and piloting) and the transcript; the e-mail templates and
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from zoneinfo import ZoneInfo
 
 from bot.leads.models import Lead
 from bot.leads.qualification import CRITERIA, PILLARS, LABELS_FR, qualify
-from bot.leads.transcript import TranscriptLine
+from bot.leads.transcript import REDACTED, TranscriptLine
 from bot.leads.validation import format_phone
+from bot.typography import french_spacing
 
 CRITERIA_LABELS = {
     "autonomy": "Des intervenants autonomes",
@@ -78,13 +80,33 @@ def verdict_label(code: Optional[str]) -> Optional[str]:
         return VERDICT_LABELS.get(code, code)
 
 
+# The consultants work in France: every time they read is Paris time, and says so. The export
+# and the webhook stay ISO 8601 UTC (iso): machines read those.
+CONSULTANT_ZONE = ZoneInfo("Europe/Paris")
+ZONE_NOTE = "heure de Paris"
+
+
 def iso(value: Optional[dt.datetime]) -> Optional[str]:
     return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if value else None
 
 
-def local_text(value: Optional[dt.datetime]) -> str:
-    """A timestamp as a consultant reads it (UTC, explicit)."""
-    return value.astimezone(dt.timezone.utc).strftime("%d/%m/%Y %H:%M UTC") if value else ""
+def paris_time(value: Optional[dt.datetime]) -> Optional[dt.datetime]:
+    """The moment on a French wall clock (a naive value is UTC, as the database stores it)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(CONSULTANT_ZONE)
+
+
+def local_text(value: Optional[dt.datetime], with_zone: bool = True) -> str:
+    """A timestamp as a consultant reads it: « 04/12/2026 10:15 (heure de Paris) »; without
+    the zone where a heading already says it (a table's column, a list of times)."""
+    local = paris_time(value)
+    if local is None:
+        return ""
+    text = local.strftime("%d/%m/%Y %H:%M")
+    return f"{text} ({ZONE_NOTE})" if with_zone else text
 
 
 def lead_record(lead: Lead) -> Dict[str, Any]:
@@ -156,6 +178,42 @@ def _item(key: str, label: str, answers: dict, missing: Optional[Sequence[str]],
     }
 
 
+# How many pieces of advice the verdict quoted (bot.diagnostic.engine.MAX_NEXT_STEPS) when
+# snapshots did not yet record them under "advice_shown".
+OLD_SNAPSHOT_STEPS = 3
+NUMBERS_FR = {2: "deux", 3: "trois"}
+
+
+def _texts(value: Any) -> List[str]:
+    if not value:
+        return []
+    return [str(value)] if isinstance(value, str) else [str(v) for v in value]
+
+
+def advice_split(data: dict) -> Tuple[List[str], List[str]]:
+    """(what the visitor was shown, the rest): the verdict quotes only its first next steps,
+    the snapshot keeps every piece of advice the engine found."""
+    advice = _texts(data.get("advice"))
+    if "advice_shown" in data:
+        shown = _texts(data.get("advice_shown"))
+    else:
+        shown = advice[:OLD_SNAPSHOT_STEPS]
+    return shown, [a for a in advice if a not in shown]
+
+
+def table_text(pillars: Sequence[dict]) -> str:
+    """What the legs say, counted from the answers: « Il manque trois pieds (…) : … »."""
+    missing = [p["short"] for p in pillars if not p["present"]]
+    if not missing:
+        return "Les quatre pieds sont là : la table tient debout."
+    if len(missing) == len(pillars):
+        return "Aucun des quatre pieds n’est en place : il n’y a pas encore de table."
+    if len(missing) == 1:
+        return f"Il manque un pied ({missing[0]}) : la table est instable."
+    count = NUMBERS_FR.get(len(missing), str(len(missing)))
+    return f"Il manque {count} pieds ({', '.join(missing)}) : la table ne tient pas debout."
+
+
 def diagnostic_view(data: Optional[dict]) -> Optional[dict]:
     """The diagnostic snapshot laid out for reading (None when there was none)."""
     if not data:
@@ -170,9 +228,8 @@ def diagnostic_view(data: Optional[dict]) -> Optional[dict]:
         pillar["short"] = PILLAR_SHORT[pillar["key"]]
     beyond = [_item(k, label, answers, None, words) for k, label in BEYOND_LABELS.items()]
     relationship = data.get("relationship") or "unclear"
-    advice = data.get("advice") or []
-    if isinstance(advice, str):
-        advice = [advice]
+    shown, more = advice_split(data)
+    pillars_present = sum(1 for p in pillars if p["present"])
     return {
         "relationship": relationship,
         "relationship_fr": RELATIONSHIP_LABELS.get(relationship, relationship),
@@ -183,10 +240,15 @@ def diagnostic_view(data: Optional[dict]) -> Optional[dict]:
         "criteria": criteria,
         "criteria_met": sum(1 for c in criteria if c["present"]),
         "pillars": pillars,
-        "pillars_present": sum(1 for p in pillars if p["present"]),
+        "pillars_present": pillars_present,
+        "pillars_missing": len(pillars) - pillars_present,
         "table_stands": all(p["present"] for p in pillars),
+        "table_text": french_spacing(table_text(pillars)),
         "beyond": beyond,
-        "advice": [str(a) for a in advice],
+        # Exactly the advice the visitor read in Marc's verdict...
+        "advice": shown,
+        # ...and what the engine found beyond it, never shown to the visitor.
+        "more_advice": more,
     }
 
 
@@ -239,18 +301,50 @@ def lead_report(
             {"at": local_text(a.at), "actor": a.actor, "action": a.action, "detail": a.detail}
             for a in lead.audit
         ],
-        "transcript": [
-            {
-                "sender_id": line.sender_id,
-                "time": line.timestamp.strftime("%H:%M") if line.timestamp else "",
-                "date": local_text(line.timestamp),
-                "speaker": line.speaker,
-                "speaker_fr": line.speaker_fr,
-                "text": line.text,
-            }
-            for line in transcript
-        ],
+        "transcript": transcript_view(transcript),
     }
+
+
+def _runs(lines: Sequence[TranscriptLine]) -> Iterator[List[TranscriptLine]]:
+    """The lines in runs: each erased passage (consecutive « [effacé] » of one conversation)
+    as one run, every other line alone."""
+    run: List[TranscriptLine] = []
+    for line in lines:
+        erased = line.text == REDACTED
+        if run and (not erased or run[-1].text != REDACTED or run[-1].sender_id != line.sender_id):
+            yield run
+            run = []
+        run.append(line)
+    if run:
+        yield run
+
+
+def erased_text(count: int) -> str:
+    """« [effacé : 12 messages] »: one line for a whole erased passage."""
+    return french_spacing(f"[effacé : {count} message{'s' if count > 1 else ''}]")
+
+
+def transcript_view(lines: Sequence[TranscriptLine]) -> List[Dict[str, Any]]:
+    """The transcript as the consultant reads it, in Paris time. An abandoned contact form
+    leaves dozens of « [effacé] » lines: each passage is folded into one line that says how
+    many messages it held (``erased``, 0 for a line that was not erased; ``folded`` says whether
+    it is such a line)."""
+    view = []
+    for run in _runs(lines):
+        first = run[0]
+        erased = len(run) if first.text == REDACTED else 0
+        local = paris_time(first.timestamp)
+        view.append({
+            "sender_id": first.sender_id,
+            "time": local.strftime("%H:%M") if local else "",
+            "date": local_text(first.timestamp),
+            "speaker": "erased" if erased else first.speaker,
+            "speaker_fr": "" if erased else first.speaker_fr,
+            "text": erased_text(erased) if erased else first.text,
+            "erased": erased,
+            "folded": bool(erased),
+        })
+    return view
 
 
 def webhook_payload(report: Dict[str, Any], delivery_key: str) -> Dict[str, Any]:

@@ -212,11 +212,22 @@ def test_snapshot_for_the_leads_database():
     result = evaluate("client", {"autonomy": "yes"})
     snapshot = result.to_dict()
     assert set(snapshot) == {"relationship", "answers", "verdict", "score", "missing_criteria", "missing_pillars",
-                             "advice"}
+                             "advice", "advice_shown"}
     assert snapshot["relationship"] == "client"
     assert snapshot["answers"]["autonomy"] == "yes" and len(snapshot["answers"]) == 11
     assert snapshot["verdict"] == "not_a_partnership"
     assert json.loads(json.dumps(snapshot)) == snapshot
+
+
+def test_the_snapshot_records_the_advice_the_visitor_was_shown():
+    # Everything missing: eleven pieces of advice, the verdict quotes the first three only.
+    result = evaluate("partnership", {key: "no" for key in ANSWER_KEYS})
+    snapshot = result.to_dict()
+    assert len(snapshot["advice"]) == 11
+    assert snapshot["advice_shown"] == snapshot["advice"][:3] == result.next_steps
+    for step in snapshot["advice_shown"]:
+        assert french_spacing(step) in result.message
+    assert not any(french_spacing(a) in result.message for a in snapshot["advice"][3:])
 
 
 def test_result_does_not_share_mutable_state():

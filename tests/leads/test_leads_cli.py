@@ -566,6 +566,45 @@ def test_terminal_escapes_never_reach_the_cli(run, service, tracker, sub):
     assert record["name"] == "Jeanne [31mMartin[0m" and record["company"] == "Acme2J"
 
 
+# ---------------------------------------------------------------------- what the consultant reads (issue 15)
+def test_list_shows_the_phone_next_to_a_long_email(run, service, sub):
+    service.submit(sub(email="jean-baptiste.delacroix-martin@menuiserie-delacroix-martin.fr"))
+    service.submit(sub(sender_id="conv-2", email="paul@durand.fr", phone="+33 1 42 68 53 00"))
+    code, out, _ = run("leads", "list")
+    assert code == 0
+    rows = out.splitlines()[2:4]
+    assert "01 42 68 53 00" in rows[0] and "paul@durand.fr" in rows[0]
+    assert "06 34 22 31 71" in rows[1] and "jean-baptiste.delacroix" in rows[1]  # cut, but the number shows
+
+
+def test_list_and_outbox_times_are_paris_time(run, service, engine, sub):
+    lead = service.submit(sub())
+    with session_scope(session_factory(engine)) as session:
+        session.execute(sa.update(Lead).where(Lead.id == lead).values(
+            created_at=dt.datetime(2026, 12, 4, 9, 15, tzinfo=dt.timezone.utc)))
+        session.execute(sa.update(OutboxMessage).values(
+            next_attempt_at=dt.datetime(2026, 7, 4, 8, 15, tzinfo=dt.timezone.utc)))
+    code, out, _ = run("leads", "list")
+    assert code == 0 and "04/12/2026 10:15" in out and "09:15" not in out
+    assert "1 lead(s). Heures de Paris." in out
+    code, out, _ = run("outbox")
+    assert code == 0 and "04/07/2026 10:15" in out and "Heures de Paris." in out
+    record = json.loads(run("leads", "export")[1])[0]
+    assert record["created_at"] == "2026-12-04T09:15:00+00:00"  # the export stays ISO 8601 UTC
+
+
+def test_show_counts_three_missing_legs(run, service, tracker, sub, diag):
+    answers = {**diag()["answers"], "shared_desire": "yes", "common_project": "no", "balance": "no",
+               "contract": "unknown"}
+    lead = service.submit(sub(diagnostic=diag(answers=answers,
+                                              missing_pillars=["common_project", "balance", "contract"])))
+    code, out, _ = run("leads", "show", str(lead))
+    assert code == 0
+    assert "Les quatre piliers (1/4)" in out
+    assert "Il manque trois pieds (Projet, Équilibre, Contrat)\u00a0: la table ne tient pas debout." in out
+    assert "Il manque un pied" not in out and "UTC" not in out and "(heure de Paris)" in out
+
+
 # ---------------------------------------------------------------------- conversations' retention
 def test_conversations_without_a_lead_are_erased_after_their_retention(run, two_leads, tracker):
     tracker.clock = time.time()  # a conversation of today, without a lead: kept

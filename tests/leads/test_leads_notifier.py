@@ -47,7 +47,7 @@ def test_email_reaches_the_smtp_server_with_text_and_html(make_service, smtp_ser
         assert "Pas encore un partenariat" in body  # the verdict code, in French
         # the diagnostic: four pillars as legs of a table, five points
         assert "La même envie" in body and "Le contrat" in body
-        assert "Il manque un pied" in body
+        assert "Il manque deux pieds" in body  # balance and contract: the fixture's answers
         assert "Des intervenants autonomes" in body
         assert "Le choix du partenaire" in body
         # the transcript
