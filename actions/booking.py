@@ -234,7 +234,7 @@ async def book_now(dispatcher: CollectingDispatcher, tracker: Tracker, lead_id: 
                mode=MODE_LABELS[view.mode], invite=invite),
         tuple(marc.k.button(k) for k in ("question", "coaching")),
     ))
-    return _clear_booking()
+    return [*_clear_booking(), SlotSet("funnel_booked", True)]  # a milestone of markers/funnel.yml
 
 
 class ActionBookingChosen(Action):

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.coaching import Coach, SessionState
+from bot.coaching import FINISHED, Coach, SessionState
 from bot.repetition import hint_key, is_repeat, previous_turn
 from bot.replies import Button, Reply
 from bot.typography import french_spacing
@@ -34,6 +34,8 @@ def session_events(before: SessionState, after: SessionState) -> List[Dict[str, 
         events.append(SlotSet(STEP_SLOT, float(after.last_step)))
     if after.status != before.status:
         events.append(SlotSet(STATUS_SLOT, after.status))
+        if after.status == FINISHED:  # a milestone of the funnel (markers/funnel.yml)
+            events.append(SlotSet("funnel_coaching_finished", True))
     return events
 
 

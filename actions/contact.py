@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 FORM = "contact_form"
 REQUESTED_SLOT = "requested_slot"
 LEAD_SLOT = "lead_id"
+FUNNEL_CONSENTED = "funnel_consented"  # a milestone of markers/funnel.yml
 # When the current contact form first started: what to forget from (kept while it is paused).
 STARTED_SLOT = "contact_started_at"
 BOOKING_SLOTS = ("booking_slot", "booking_mode", "booking_offered", "booking_wish", "booking_lead_in")
@@ -285,6 +286,6 @@ class ActionSubmitLead(Action):
 
             booked = await book_now(dispatcher, tracker, lead_id, tracker.get_slot("booking_slot"),
                                     tracker.get_slot("booking_mode") or "phone")
-            return [SlotSet(LEAD_SLOT, float(lead_id)), *booked]
+            return [SlotSet(LEAD_SLOT, float(lead_id)), SlotSet(FUNNEL_CONSENTED, True), *booked]
         send(dispatcher, tracker, marc.line("contact_done", ("coaching", "question")))
-        return [SlotSet(LEAD_SLOT, float(lead_id))]
+        return [SlotSet(LEAD_SLOT, float(lead_id)), SlotSet(FUNNEL_CONSENTED, True)]

@@ -18,7 +18,9 @@ from actions.contact import REQUESTED_SLOT, contact_slots, forget_personal_data
 from bot.contact import SLOT_PREFIX, has_personal_data, slot_for
 from bot.leads.transcript import FORGET_SLOT
 
-NOT_CARRIED_PREFIXES = (SLOT_PREFIX, REQUESTED_SLOT, FORGET_SLOT)
+# The funnel's milestones (markers/funnel.yml) count in the session where they happened only.
+FUNNEL_SLOT_PREFIX = "funnel_"
+NOT_CARRIED_PREFIXES = (SLOT_PREFIX, REQUESTED_SLOT, FORGET_SLOT, FUNNEL_SLOT_PREFIX)
 
 
 class ActionSessionStart(Action):

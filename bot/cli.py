@@ -217,6 +217,9 @@ def build_parser() -> _Parser:
     from bot.booking import cli as booking_cli  # its own module: bookings are their own concern
 
     booking_cli.add_parser(commands, _Parser)
+    from bot.backoffice import cli as backoffice_cli  # the back office's accounts and data
+
+    backoffice_cli.add_parser(commands, _Parser)
     return parser
 
 
@@ -837,6 +840,15 @@ def _bookings_list(args, out) -> int:  # noqa: ANN001
 
 COMMANDS[("bookings", "list")] = _bookings_list
 COMMANDS[("bookings", None)] = _bookings_list
+
+
+def _register_backoffice() -> None:
+    from bot.backoffice import cli as backoffice_cli
+
+    backoffice_cli.register(COMMANDS)
+
+
+_register_backoffice()
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -14,6 +14,9 @@ MODEL=${COACH_MODEL:-models/coach.tar.gz}
 : "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${WEB_PORT:=8000}"
 : "${RASA_HOST:=127.0.0.1}" "${RASA_MAX_BODY_BYTES:=65536}"
 export RASA_PORT ACTIONS_PORT WEB_PORT RASA_HOST RASA_MAX_BODY_BYTES
+# The back office's address, for the links in the lead e-mails and the calendar events.
+: "${BACKOFFICE_PORT:=8001}" "${BACKOFFICE_URL:=http://localhost:$BACKOFFICE_PORT}"
+export BACKOFFICE_PORT BACKOFFICE_URL
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=3
 # Third-party deprecation warnings (pkg_resources, pyparsing, SQLAlchemy 2.0) are not for users.
 export PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
@@ -170,4 +173,15 @@ except urllib.error.HTTPError:
     printf '.'; sleep 0.5
   done
   echo " prêt ($((SECONDS - start)) s)"
+}
+
+# The consultants' back office (bot/backoffice/, docs/backoffice.md) on BACKOFFICE_PORT (8001),
+# bound to BACKOFFICE_HOST (127.0.0.1). No account exists until `sip-coach users add` makes one.
+start_backoffice() {
+  : "${BACKOFFICE_PORT:=8001}" "${BACKOFFICE_HOST:=127.0.0.1}"
+  export BACKOFFICE_PORT BACKOFFICE_HOST
+  require_free_port "back-office" "$BACKOFFICE_PORT" BACKOFFICE_PORT
+  "$VENV/bin/python" -m bot.backoffice.server >var/log/backoffice.log 2>&1 &
+  PIDS+=($!)
+  wait_for_http "back-office" "http://127.0.0.1:$BACKOFFICE_PORT/healthz" 60 "$!"
 }

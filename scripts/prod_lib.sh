@@ -5,7 +5,8 @@
 #   prod_prepare_services     PostgreSQL and Redis reachable, databases created when missing
 #   prod_render_nginx DIR     deploy/nginx.conf.template -> DIR/nginx.conf (prints the path)
 #   prod_exec_* ...           exec one component in the current process (the caller forks):
-#                             action_server PORT, rasa_replica PORT, nginx DIR, web, outbox_worker
+#                             action_server PORT, rasa_replica PORT, nginx DIR, web, outbox_worker,
+#                             backoffice, events_consumer
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -117,6 +118,24 @@ prod_defaults() {
   [[ "$NGINX_READ_TIMEOUT" =~ ^[0-9]+(ms|s|m)?$ ]] || prod_fail "NGINX_READ_TIMEOUT : par exemple 60s (reçu : $NGINX_READ_TIMEOUT)."
   [[ "$NGINX_WORKERS" =~ ^([0-9]+|auto)$ ]] || prod_fail "NGINX_WORKERS : un nombre ou auto (reçu : $NGINX_WORKERS)."
 
+  # The consultants' back office, behind nginx under /admin/ (TLS in front, as for the widget:
+  # then BACKOFFICE_SECURE_COOKIE=true), and the funnel's events: Rasa publishes them on
+  # RabbitMQ, `sip-coach events consume` writes them into EVENTS_DB_NAME on the tracker's server.
+  : "${BACKOFFICE_PORT:=8001}" "${BACKOFFICE_HOST:=127.0.0.1}" "${BACKOFFICE_ROOT_PATH:=/admin}"
+  # lib.sh's default points at the embedded profile's port: here it is nginx's /admin/.
+  [ "${BACKOFFICE_URL:-}" != "http://localhost:$BACKOFFICE_PORT" ] || BACKOFFICE_URL="$RASA_PUBLIC_URL/admin"
+  _is_port "$BACKOFFICE_PORT" || prod_fail "BACKOFFICE_PORT invalide : « $BACKOFFICE_PORT »."
+  [ "$BACKOFFICE_ROOT_PATH" = "/admin" ] || prod_fail "BACKOFFICE_ROOT_PATH vaut /admin dans ce profil (nginx le sert là)."
+  : "${EVENTS_DB_NAME:=coach_events}"
+  EVENTS_DB_URL=$(_pg_url "$EVENTS_DB_NAME")
+  : "${RABBITMQ_HOST:=127.0.0.1}" "${RABBITMQ_PORT:=5672}" "${RABBITMQ_USER:=guest}" "${RABBITMQ_PASSWORD:=guest}"
+  : "${RABBITMQ_QUEUE:=coach_events}"
+  _is_port "$RABBITMQ_PORT" || prod_fail "RABBITMQ_PORT invalide : « $RABBITMQ_PORT »."
+  [[ "$RABBITMQ_QUEUE" =~ ^[A-Za-z0-9._-]+$ ]] || prod_fail "RABBITMQ_QUEUE : lettres, chiffres, « . _ - » (reçu : $RABBITMQ_QUEUE)."
+  RABBITMQ_URL=$("$VENV/bin/python" -c 'import os, urllib.parse as u; e = os.environ; print("amqp://%s:%s@%s:%s/%%2F" % (u.quote(e["RABBITMQ_USER"], safe=""), u.quote(e["RABBITMQ_PASSWORD"], safe=""), e["RABBITMQ_HOST"], e["RABBITMQ_PORT"]))')
+  export BACKOFFICE_PORT BACKOFFICE_HOST BACKOFFICE_ROOT_PATH BACKOFFICE_URL EVENTS_DB_NAME EVENTS_DB_URL \
+    RABBITMQ_HOST RABBITMQ_PORT RABBITMQ_USER RABBITMQ_PASSWORD RABBITMQ_QUEUE RABBITMQ_URL
+
   # Everything else.
   : "${LEADS_SPOOL_DIR:=var/spool}" "${OUTBOX_INTERVAL:=30}" "${PROD_LOG_DIR:=var/log/prod}"
   : "${SANIC_WORKERS:=1}"
@@ -168,6 +187,7 @@ def ensure(url_text, what):
 
 ensure(os.environ["TRACKER_DB_URL"], "conversations")
 ensure(os.environ["LEADS_DB_URL"], "leads")
+ensure(os.environ["EVENTS_DB_URL"], "parcours des visiteurs")
 
 import redis
 env = os.environ
@@ -177,6 +197,15 @@ try:
 except redis.RedisError as exc:
     fail(f"Redis injoignable ({env['REDIS_HOST']}:{env['REDIS_PORT']}) : {type(exc).__name__}\n"
          "Démarrez Redis ou réglez REDIS_HOST/REDIS_PORT/REDIS_PASSWORD.")
+
+import pika
+try:
+    connection = pika.BlockingConnection(pika.URLParameters(env["RABBITMQ_URL"] + "?connection_attempts=1&socket_timeout=5"))
+    connection.channel().queue_declare(env["RABBITMQ_QUEUE"], durable=True)  # before Rasa publishes
+    connection.close()
+except pika.exceptions.AMQPError as exc:
+    fail(f"RabbitMQ injoignable ({env['RABBITMQ_HOST']}:{env['RABBITMQ_PORT']}) : {type(exc).__name__}\n"
+         "Démarrez RabbitMQ ou réglez RABBITMQ_HOST/RABBITMQ_PORT/RABBITMQ_USER/RABBITMQ_PASSWORD.")
 PY
 }
 
@@ -195,7 +224,8 @@ def servers(ports, host):
 
 values = {name: env[name] for name in (
     "RUN_DIR", "LOG_DIR", "PUBLIC_HOST", "RASA_PORT", "ACTIONS_HOST", "ACTIONS_PORT",
-    "NGINX_WORKERS", "NGINX_RATE_LIMIT", "NGINX_RATE_BURST", "NGINX_MAX_BODY", "NGINX_READ_TIMEOUT")}
+    "NGINX_WORKERS", "NGINX_RATE_LIMIT", "NGINX_RATE_BURST", "NGINX_MAX_BODY", "NGINX_READ_TIMEOUT",
+    "BACKOFFICE_HOST", "BACKOFFICE_PORT")}
 # The replicas are reached on RASA_REPLICA_HOSTS / ACTIONS_REPLICA_HOSTS when they run on other
 # machines ("host:port ..."), else on their bind address with the local ports.
 values["RASA_UPSTREAM_SERVERS"] = (
@@ -246,4 +276,12 @@ prod_exec_web() {
 
 prod_exec_outbox_worker() {
   exec "$VENV/bin/sip-coach" outbox worker --interval "$OUTBOX_INTERVAL"
+}
+
+prod_exec_backoffice() {
+  exec "$VENV/bin/python" -m bot.backoffice.server
+}
+
+prod_exec_events_consumer() {
+  exec "$VENV/bin/sip-coach" events consume
 }

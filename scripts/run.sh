@@ -28,12 +28,15 @@ require_free_port "page de démo" "$WEB_PORT" WEB_PORT
 PIDS+=($!)
 wait_for_http "page de démo" "http://127.0.0.1:$WEB_PORT/" 30 "$!"
 
+start_backoffice
+
 cat <<MSG
 
   Coach Partenariat est prêt.
   Page de démo :   http://localhost:$WEB_PORT/
   API REST Rasa :  http://localhost:$RASA_PORT/webhooks/rest/webhook
   Agenda CalDAV :  $CALDAV_URL (rendez-vous : sip-coach bookings list)
+  Back-office :    http://localhost:$BACKOFFICE_PORT/ (compte : sip-coach users add VOTRE_NOM)
   Journaux :       var/log/
   Ctrl-C pour tout arrêter.
 

@@ -2,7 +2,8 @@
 # `make run-prod`: the production profile on this machine (docs/deployment.md).
 #   PostgreSQL (conversations, leads) and Redis (locks) must run; settings from the environment.
 #   2 action servers and 2 Rasa replicas on 127.0.0.1, nginx in front of them on RASA_PORT,
-#   the demo page on WEB_PORT, the outbox worker (notices, and the leads kept during an outage).
+#   the demo page on WEB_PORT, the outbox worker (notices, and the leads kept during an outage),
+#   the back office (nginx: /admin/) and the consumer of the funnel's events (RabbitMQ).
 # A component that stops is started again; Ctrl-C stops everything.
 source "$(dirname "$0")/prod_lib.sh"
 
@@ -20,6 +21,7 @@ start_calendar    # lib.sh: CALDAV_URL, or the embedded Radicale (booking)
 require_free_port "nginx (public)" "$RASA_PORT" RASA_PORT
 require_free_port "nginx (actions)" "$ACTIONS_PORT" ACTIONS_PORT
 require_free_port "page de démo" "$WEB_PORT" WEB_PORT
+require_free_port "back-office" "$BACKOFFICE_PORT" BACKOFFICE_PORT
 for port in $RASA_REPLICA_PORTS; do require_free_port "réplique Rasa" "$port" RASA_REPLICA_PORTS; done
 for port in $ACTIONS_REPLICA_PORTS; do require_free_port "serveur d'actions" "$port" ACTIONS_REPLICA_PORTS; done
 
@@ -65,6 +67,8 @@ for port in $RASA_REPLICA_PORTS; do
 done
 start_component web "$PROD_LOG_DIR/web.log" prod_exec_web
 start_component outbox "$PROD_LOG_DIR/outbox.log" prod_exec_outbox_worker
+start_component backoffice "$PROD_LOG_DIR/backoffice.log" prod_exec_backoffice
+start_component events "$PROD_LOG_DIR/events.log" prod_exec_events_consumer
 
 i=0
 for port in $ACTIONS_REPLICA_PORTS; do
@@ -78,6 +82,7 @@ for port in $RASA_REPLICA_PORTS; do
   wait_for_http "réplique Rasa $i" "http://$RASA_BIND_HOST:$port/" 300 "${PID[rasa-$i]}"
 done
 wait_for_http "page de démo" "http://127.0.0.1:$WEB_PORT/" 30 "${PID[web]}"
+wait_for_http "back-office" "http://127.0.0.1:$BACKOFFICE_PORT/healthz" 60 "${PID[backoffice]}"
 
 shown_host=$PUBLIC_HOST
 [ "$shown_host" = "0.0.0.0" ] && shown_host=localhost
@@ -89,6 +94,8 @@ cat <<MSG
   Répliques Rasa :   $(for p in $RASA_REPLICA_PORTS; do printf '%s:%s ' "$RASA_BIND_HOST" "$p"; done)(API HTTP désactivée)
   Actions :          $(for p in $ACTIONS_REPLICA_PORTS; do printf '%s:%s ' "$ACTIONS_BIND_HOST" "$p"; done)derrière $ACTIONS_HOST:$ACTIONS_PORT
   Bases :            conversations $TRACKER_DB_NAME, leads $(echo "$LEADS_DB_URL" | sed -E 's#^[^/]*//([^@/]*@)?##; s#\?.*$##') ; verrous Redis $REDIS_HOST:$REDIS_PORT/$REDIS_DB
+  Back-office :      http://$shown_host:$RASA_PORT/admin/ (compte : sip-coach users add VOTRE_NOM)
+  Parcours :         événements RabbitMQ $RABBITMQ_HOST:$RABBITMQ_PORT ($RABBITMQ_QUEUE) -> base $EVENTS_DB_NAME
   Journaux :         $PROD_LOG_DIR/
   Ctrl-C pour tout arrêter.
 

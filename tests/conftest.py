@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 # PostgreSQL fixtures (throw-away databases) for the leads and tracker-store tests.
-pytest_plugins = ("postgres_fixtures", "radicale_fixtures")
+pytest_plugins = ("postgres_fixtures", "radicale_fixtures", "backoffice_fixtures")
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -163,6 +163,7 @@ def live_stack(tmp_path_factory, radicale) -> Iterator[LiveStack]:
         SANIC_HOST="127.0.0.1",
         LEADS_DB_URL=f"sqlite:///{workdir}/leads.sqlite3",
         TRACKER_DB_URL=f"sqlite:///{workdir}/tracker.sqlite3",
+        EVENTS_DB_URL=f"sqlite:///{workdir}/events.sqlite3",
         LEADS_MAIL_DIR=str(workdir / "mail"),
         RASA_PUBLIC_URL=f"http://127.0.0.1:{rasa_port}",
         ACTIONS_SECRET=secrets.token_urlsafe(32),  # only Rasa may call the actions
@@ -173,6 +174,9 @@ def live_stack(tmp_path_factory, radicale) -> Iterator[LiveStack]:
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
         f'  headers:\n    X-Actions-Secret: "{env["ACTIONS_SECRET"]}"\n'
         f'tracker_store:\n  type: {TRACKER_STORE_TYPE}\n  dialect: sqlite\n  db: "{workdir}/tracker.sqlite3"\n'
+        # The back office's funnel reads the event broker's own database (endpoints.yml).
+        f'event_broker:\n  type: channels.event_broker.FunnelSQLEventBroker\n  dialect: sqlite\n'
+        f'  db: "{workdir}/events.sqlite3"\n'
     )
     stack = LiveStack(
         rasa_url=f"http://127.0.0.1:{rasa_port}",

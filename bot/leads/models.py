@@ -332,3 +332,8 @@ class OutboxMessage(Base):
         sa.CheckConstraint("channel IN ('email', 'webhook')", name="channel"),
         {"sqlite_autoincrement": True},
     )
+
+
+# The back office's tables (accounts, sessions, reviewed phrasings) live in this database and
+# its Alembic history: registered here so that ``Base.metadata`` is always the whole schema.
+from bot.backoffice import models as _backoffice_models  # noqa: E402,F401

@@ -262,6 +262,14 @@ def pillars_ascii(pillars: List[dict]) -> List[str]:
     return [line.rstrip() for line in (top, legs, legs, feet, names)]
 
 
+def backoffice_link(lead_id: int, env: Optional[Dict[str, str]] = None) -> Optional[str]:
+    """The lead's page in the back office (``BACKOFFICE_URL``, set by make run), or None."""
+    import os
+
+    base = ((os.environ if env is None else env).get("BACKOFFICE_URL") or "").strip().rstrip("/")
+    return f"{base}/leads/{lead_id}" if base.startswith(("http://", "https://")) else None
+
+
 def lead_report(
     lead: Lead,
     transcript: Sequence[TranscriptLine] = (),
@@ -275,6 +283,7 @@ def lead_report(
     return {
         "event": event,
         "lead": record,
+        "backoffice_link": backoffice_link(lead.id),
         "status_fr": STATUS_LABELS.get(lead.status, lead.status),
         "phone_display": format_phone(lead.phone),
         "created_text": local_text(lead.created_at),

@@ -547,6 +547,15 @@ class LeadService:
 
         return self._erase(lambda repo: repo.with_email(key))
 
+    def erase_lead(self, lead_id: int) -> ErasureReport:
+        """Erase one lead (the back office's « Effacer »), all its conversations and e-mail files."""
+
+        def select(repo: LeadRepository) -> List[Lead]:
+            lead = repo.get(lead_id)
+            return [lead] if lead else []
+
+        return self._erase(select)
+
     def erase_sender(self, sender_id: str) -> ErasureReport:
         """Erase the lead linked to a conversation (if any) and the conversation itself."""
 

@@ -46,6 +46,7 @@ REDIS_HOST = os.environ.get("PROD_TEST_REDIS_HOST", "127.0.0.1")
 REDIS_PORT = int(os.environ.get("PROD_TEST_REDIS_PORT", "6379"))
 REDIS_DB = int(os.environ.get("PROD_TEST_REDIS_DB", "1"))
 PROD_LIB = ROOT / "scripts" / "prod_lib.sh"
+RABBITMQ_URL = os.environ.get("PROD_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 
 def pytest_configure(config):
@@ -72,6 +73,12 @@ def _problems() -> List[str]:
         redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, socket_timeout=5).ping()
     except Exception as exc:  # noqa: BLE001
         problems.append(f"Redis ({REDIS_HOST}:{REDIS_PORT}): {type(exc).__name__}: {exc}")
+    try:
+        import pika
+
+        pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL + "?connection_attempts=1&socket_timeout=5")).close()
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"RabbitMQ ({RABBITMQ_URL.split('@')[-1]}): {type(exc).__name__}: {exc}")
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         problems.append("nginx is not installed (apt-get install nginx)")
     return problems
@@ -117,6 +124,7 @@ def set_database_reachable(database: str, reachable: bool) -> None:
 class ProdSettings:
     tracker_db: str
     leads_db: str
+    events_db: str
     redis_prefix: str
     base_env: Dict[str, str]
 
@@ -128,9 +136,10 @@ class ProdSettings:
 def prod_settings(prod_services) -> Iterator[ProdSettings]:
     token = uuid.uuid4().hex[:10]
     tracker_db, leads_db = f"coach_test_{token}", f"coach_test_{token}_leads"
+    events_db = f"coach_test_{token}_events"
     admin = _admin_engine()
     with admin.connect() as connection:
-        for name in (tracker_db, leads_db):
+        for name in (tracker_db, leads_db, events_db):
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin_url = make_url(PG_ADMIN_URL)
     leads_url = URL.create(
@@ -154,14 +163,16 @@ def prod_settings(prod_services) -> Iterator[ProdSettings]:
         # the defaults, whatever the calling shell exports: one worker, replicas never benched.
         NGINX_WORKERS="1", NGINX_UPSTREAM_OPTIONS="max_fails=0",
         LEADS_SPOOL_RETRY_SECONDS="1", OUTBOX_INTERVAL="1",
+        # The funnel's events: a queue and a database of this run only (deleted after).
+        EVENTS_DB_NAME=events_db, RABBITMQ_QUEUE=f"coach_test_{token}",
     )
     env.pop("TRACKER_DB_URL", None)
-    settings = ProdSettings(tracker_db, leads_db, f"cointest{token}", env)
+    settings = ProdSettings(tracker_db, leads_db, events_db, f"cointest{token}", env)
     try:
         yield settings
     finally:
         with admin.connect() as connection:
-            for name in (tracker_db, leads_db):
+            for name in (tracker_db, leads_db, events_db):
                 connection.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
                 terminate_backends(connection, name)
                 connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -171,6 +182,11 @@ def prod_settings(prod_services) -> Iterator[ProdSettings]:
         client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
         for key in client.scan_iter(f"{settings.redis_prefix}:*"):
             client.delete(key)
+        import pika
+
+        connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+        connection.channel().queue_delete(env["RABBITMQ_QUEUE"])
+        connection.close()
 
 
 # ---------------------------------------------------------------------- the stack
@@ -331,11 +347,17 @@ class ProdStack:
     def start_worker(self) -> None:
         self._spawn("outbox", "prod_exec_outbox_worker")
 
+    def start_backoffice(self) -> None:
+        self._spawn("backoffice", "prod_exec_backoffice")
+        self._wait("backoffice", f"http://127.0.0.1:{self.env['BACKOFFICE_PORT']}/healthz", 60)
+        self._spawn("events", "prod_exec_events_consumer")
+
     def start_all(self) -> None:
         self.start_actions()
         self.start_nginx()
         self.start_replicas()
         self.start_worker()
+        self.start_backoffice()
 
     def stop(self, name: str, kill: bool = False) -> None:
         process = self.processes.pop(name)
@@ -401,11 +423,12 @@ class ProdStack:
 
 def prod_env(settings: ProdSettings, workdir: Path, **overrides: str) -> Dict[str, str]:
     env = dict(settings.base_env)
-    rasa_port, actions_port, web_port, caldav_port, *replicas = free_ports(8)
+    rasa_port, actions_port, web_port, caldav_port, backoffice_port, *replicas = free_ports(9)
     env.update(
         # The embedded calendar of run_prod.sh, on its own port and in its own folder.
         CALDAV_PORT=str(caldav_port), CALDAV_FOLDER=str(workdir / "radicale"),
         RASA_PORT=str(rasa_port), ACTIONS_PORT=str(actions_port), WEB_PORT=str(web_port),
+        BACKOFFICE_PORT=str(backoffice_port),
         RASA_REPLICA_PORTS=f"{replicas[0]} {replicas[1]}",
         ACTIONS_REPLICA_PORTS=f"{replicas[2]} {replicas[3]}",
         PROD_LOG_DIR=str(workdir / "log"), LEADS_SPOOL_DIR=str(workdir / "spool"),

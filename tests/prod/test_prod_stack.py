@@ -489,3 +489,64 @@ def test_a_replica_killed_mid_conversation_the_conversation_continues_on_the_oth
     statuses = re.findall(r"POST /webhooks/rest/webhook (\d+)", logged_since(stack, mark))
     assert statuses == ["200"] * 4
     print(f"\nreplica killed, 4 turns on the other: {time.monotonic() - started:.1f} s")
+
+
+def _fetch(url: str, method: str = "GET", body=None, headers=None):  # noqa: ANN001
+    """(status, text, every Set-Cookie, location): the back office sets two cookies at login."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
+                           headers=headers or {})
+        reply = connection.getresponse()
+        return (reply.status, reply.read().decode("utf-8", "replace"), reply.headers.get_all("Set-Cookie") or [],
+                reply.headers.get("Location", ""))
+    finally:
+        connection.close()
+
+
+def test_the_back_office_through_nginx_under_admin_and_the_funnel_fed_by_rabbitmq(prod_stack):
+    """Login through nginx at /admin/ (links and cookie under /admin), the inbox, and the
+    funnel counting a conversation whose events went Rasa → RabbitMQ → the consumer → PostgreSQL."""
+    import urllib.parse
+
+    created = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "sip-coach"), "users", "add", "claire", "--password-stdin"],
+        cwd=ROOT, env=prod_stack.env, input="un mot de passe solide\n", capture_output=True, text=True, timeout=60,
+    )
+    assert created.returncode == 0, created.stderr
+    sender = str(uuid.uuid4())
+    prod_stack.chat(sender, "/greet")
+    prod_stack.chat(sender, "/start_coaching")
+    base = prod_stack.public_url + "/admin"
+    status, body, cookies, _ = _fetch(base + "/login")
+    assert status == 200 and 'action="/admin/login"' in body
+    login_cookie = next(c for c in cookies if c.startswith("sip_backoffice_login="))
+    assert "path=/admin/login" in login_cookie.lower()
+    token = re.search(r'name="login_csrf" value="([^"]+)"', body).group(1)
+    form = urllib.parse.urlencode({"login_csrf": token, "username": "claire", "password": "un mot de passe solide",
+                                   "next": "/funnel"})
+    status, body, cookies, location = _fetch(base + "/login", "POST", form, {
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": login_cookie.split(";")[0]})
+    assert status == 303 and location == "/admin/funnel", (status, body[:300])
+    session_cookie = next(c for c in cookies if c.startswith("sip_backoffice="))
+    assert "path=/admin" in session_cookie.lower() and "httponly" in session_cookie.lower()
+    session = session_cookie.split(";")[0]
+    status, body, _, _ = _fetch(base + "/leads", headers={"Cookie": session})
+    assert status == 200 and 'href="/admin/leads.csv"' in body
+    deadline = time.monotonic() + 60  # the consumer writes the events as they arrive
+    while True:
+        status, body, _, _ = _fetch(base + "/funnel", headers={"Cookie": session})
+        assert status == 200
+        started = re.search(r"Ont commencé la séance guidée</span>.*?</svg>\s*<span>(\d+)", body, re.S)
+        if started and int(started.group(1)) >= 1:
+            break
+        assert time.monotonic() < deadline, body[:3000]
+        time.sleep(0.5)
+    events_engine = lambda: sa.create_engine(prod_stack.settings.pg_url(prod_stack.settings.events_db), future=True)  # noqa: E731
+    assert prod_stack.scalar(events_engine, "SELECT count(*) FROM events WHERE sender_id = :s", s=sender) > 0
+    # Minimised: none of Marc's or the visitor's words in the broker's events.
+    assert prod_stack.scalar(events_engine, "SELECT count(*) FROM events WHERE data LIKE '%Bonjour%'") == 0

@@ -1,0 +1,145 @@
+"""Login, sessions, CSRF and the login rate limit of the back office.
+
+* The session cookie holds a random token (32 bytes); the database keeps only its SHA-256.
+  HttpOnly, SameSite=Strict, Secure when served over HTTPS; no ``Max-Age`` (it ends with the
+  browser), and the server ends it after ``BACKOFFICE_IDLE_MINUTES`` without a request.
+* Each request re-reads the session **and its account**: a disabled account, or one whose
+  password changed, loses its open sessions at once.
+* Every form carries the session's CSRF token (compared in constant time); the login form,
+  which has no session yet, a double-submit token (cookie + field).
+* Login: at most ``BACKOFFICE_LOGIN_MAX_FAILURES`` failures per account name and per client
+  address within ``BACKOFFICE_LOGIN_WINDOW_MINUTES``; beyond, refused without checking the
+  password (so the limit also caps the CPU an attacker can make argon2 burn). The attempts
+  live in the database: several back-office processes share the same count.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.backoffice.accounts import DUMMY_HASH, Accounts, hash_password, needs_rehash, normalise_username, password_matches
+from bot.backoffice.models import LoginAttempt, User, UserSession
+from bot.backoffice.settings import BackofficeSettings
+from bot.leads.models import utcnow
+
+SESSION_COOKIE = "sip_backoffice"
+LOGIN_CSRF_COOKIE = "sip_backoffice_login"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def same_token(a: Optional[str], b: Optional[str]) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a).encode(), str(b).encode())
+
+
+class LoginRefused(Exception):
+    """Wrong name or password (one message for both: it does not say which names exist)."""
+
+
+class LoginThrottled(Exception):
+    """Too many failures: try again later."""
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(minutes)
+        self.minutes = minutes
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is logged in, for the pages: the account name and the session's CSRF token."""
+
+    user_id: int
+    username: str
+    csrf_token: str
+    session_id: int
+
+
+class Authenticator:
+    def __init__(self, settings: BackofficeSettings) -> None:
+        self.settings = settings
+
+    # ------------------------------------------------------------------ login
+    def _recent_failures(self, session: Session, username: str, client: str, now: dt.datetime) -> int:
+        since = now - dt.timedelta(minutes=self.settings.login_window_minutes)
+        by_name = session.execute(
+            sa.select(sa.func.count()).select_from(LoginAttempt).where(
+                LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False), LoginAttempt.username == username
+            )
+        ).scalar_one()
+        by_client = session.execute(
+            sa.select(sa.func.count()).select_from(LoginAttempt).where(
+                LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False), LoginAttempt.client == client
+            )
+        ).scalar_one()
+        return max(by_name, by_client)
+
+    def login(self, session: Session, username: str, password: str, client: str) -> str:
+        """A new session's cookie token; raises :class:`LoginRefused` or :class:`LoginThrottled`."""
+        now = utcnow()
+        name = normalise_username(username)[:64]
+        client = (client or "inconnu")[:64]
+        if self._recent_failures(session, name, client, now) >= self.settings.login_max_failures:
+            raise LoginThrottled(self.settings.login_window_minutes)
+        user = Accounts(session).get(name) if name else None
+        ok = password_matches(user.password_hash if user else DUMMY_HASH, password or "")
+        ok = ok and user is not None and user.active
+        session.add(LoginAttempt(at=now, username=name, client=client, succeeded=ok))
+        if not ok:
+            session.flush()
+            raise LoginRefused()
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        token = new_token()
+        session.add(UserSession(
+            token_sha256=token_digest(token), user_id=user.id, csrf_token=new_token(),
+            created_at=now, last_seen_at=now,
+        ))
+        session.flush()
+        return token
+
+    # ------------------------------------------------------------------ each request
+    def identify(self, session: Session, token: Optional[str]) -> Optional[Identity]:
+        """The identity behind a cookie token, or None (unknown, ended, idle, account disabled)."""
+        if not token or len(token) > 200:
+            return None
+        row = session.execute(
+            sa.select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_sha256 == token_digest(token))
+        ).first()
+        if row is None:
+            return None
+        user_session, user = row
+        now = utcnow()
+        if user_session.ended_at is not None:
+            return None
+        if not user.active or user.password_changed_at > user_session.created_at:
+            user_session.ended_at = now
+            return None
+        if now - user_session.last_seen_at > dt.timedelta(minutes=self.settings.idle_minutes):
+            user_session.ended_at = now
+            return None
+        user_session.last_seen_at = now
+        return Identity(user.id, user.username, user_session.csrf_token, user_session.id)
+
+    def logout(self, session: Session, token: Optional[str]) -> None:
+        if not token:
+            return
+        session.execute(
+            sa.update(UserSession)
+            .where(UserSession.token_sha256 == token_digest(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
