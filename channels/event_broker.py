@@ -36,7 +36,7 @@ def minimised(event: Dict[str, Any]) -> Dict[str, Any]:
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
         kept["text"] = None
         kept["parse_data"] = {"intent": {"name": intent, "confidence": 1.0}, "entities": []}
-    elif kind in ("action", "active_loop"):
+    elif kind in ("action", "active_loop", "followup"):
         kept["name"] = event.get("name")
     elif kind == "slot":
         name, value = event.get("name"), event.get("value")

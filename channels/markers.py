@@ -31,11 +31,20 @@ def marker_names(path: str) -> List[str]:
     return [m.name for m in load_markers(path).sub_markers]
 
 
+def _event(event_class, data: Dict[str, Any]):  # noqa: ANN001,ANN202
+    """One stored event as Rasa's, or None for one Rasa cannot rebuild (an old or odd type,
+    a field the broker left out): skipped rather than failing the whole page."""
+    try:
+        return event_class.from_parameters(dict(data))
+    except Exception:  # noqa: BLE001 - Rasa raises TypeError, ValueError, KeyError…
+        return None
+
+
 def evaluate(path: str, sender_id: str, events: Sequence[Dict[str, Any]]) -> List[SessionMarkers]:
     from rasa.core.evaluation.marker_base import Marker
     from rasa.shared.core.events import Event
 
-    parsed = [e for e in (Event.from_parameters(dict(d)) for d in events) if e is not None]
+    parsed = [e for e in (_event(Event, d) for d in events) if e is not None]
     marker = load_markers(path)
     results = marker.evaluate_events(parsed)
     starts = Marker._split_sessions(parsed)  # the same split evaluate_events just used

@@ -122,6 +122,9 @@ prod_defaults() {
   # then BACKOFFICE_SECURE_COOKIE=true), and the funnel's events: Rasa publishes them on
   # RabbitMQ, `sip-coach events consume` writes them into EVENTS_DB_NAME on the tracker's server.
   : "${BACKOFFICE_PORT:=8001}" "${BACKOFFICE_HOST:=127.0.0.1}" "${BACKOFFICE_ROOT_PATH:=/admin}"
+  # nginx speaks plain HTTP behind the TLS terminator: the cookie is Secure unless told otherwise
+  # (BACKOFFICE_SECURE_COOKIE=false for a trial without TLS); the client's address comes from nginx.
+  : "${BACKOFFICE_SECURE_COOKIE:=true}" "${BACKOFFICE_TRUST_PROXY:=true}"
   # lib.sh's default points at the embedded profile's port: here it is nginx's /admin/.
   [ "${BACKOFFICE_URL:-}" != "http://localhost:$BACKOFFICE_PORT" ] || BACKOFFICE_URL="$RASA_PUBLIC_URL/admin"
   _is_port "$BACKOFFICE_PORT" || prod_fail "BACKOFFICE_PORT invalide : « $BACKOFFICE_PORT »."
@@ -133,7 +136,8 @@ prod_defaults() {
   _is_port "$RABBITMQ_PORT" || prod_fail "RABBITMQ_PORT invalide : « $RABBITMQ_PORT »."
   [[ "$RABBITMQ_QUEUE" =~ ^[A-Za-z0-9._-]+$ ]] || prod_fail "RABBITMQ_QUEUE : lettres, chiffres, « . _ - » (reçu : $RABBITMQ_QUEUE)."
   RABBITMQ_URL=$("$VENV/bin/python" -c 'import os, urllib.parse as u; e = os.environ; print("amqp://%s:%s@%s:%s/%%2F" % (u.quote(e["RABBITMQ_USER"], safe=""), u.quote(e["RABBITMQ_PASSWORD"], safe=""), e["RABBITMQ_HOST"], e["RABBITMQ_PORT"]))')
-  export BACKOFFICE_PORT BACKOFFICE_HOST BACKOFFICE_ROOT_PATH BACKOFFICE_URL EVENTS_DB_NAME EVENTS_DB_URL \
+  export BACKOFFICE_PORT BACKOFFICE_HOST BACKOFFICE_ROOT_PATH BACKOFFICE_URL BACKOFFICE_SECURE_COOKIE \
+    BACKOFFICE_TRUST_PROXY EVENTS_DB_NAME EVENTS_DB_URL \
     RABBITMQ_HOST RABBITMQ_PORT RABBITMQ_USER RABBITMQ_PASSWORD RABBITMQ_QUEUE RABBITMQ_URL
 
   # Everything else.

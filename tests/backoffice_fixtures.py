@@ -142,7 +142,7 @@ def _start(settings: BackofficeSettings, service: LeadService, evaluate=None) ->
     app = create_app(settings, leads=service, evaluate_markers=evaluate)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=settings.port, log_level="warning", ws="none",
-        proxy_headers=True, forwarded_allow_ips="127.0.0.1", root_path=settings.root_path,
+        proxy_headers=settings.trust_proxy, forwarded_allow_ips="127.0.0.1", root_path=settings.root_path,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

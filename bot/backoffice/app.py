@@ -68,7 +68,7 @@ ROUTES = [
     Route("/leads/{lead_id}/contacted", views_leads.mark_contacted, methods=["POST"]),
     Route("/leads/{lead_id}/erase", views_leads.erase_confirm, methods=["GET"]),
     Route("/leads/{lead_id}/erase", views_leads.erase, methods=["POST"]),
-    Route("/conversations/{sender_id}", views_questions.conversation),
+    Route("/conversations/{sender_id:path}", views_questions.conversation),
     Route("/questions", views_questions.questions),
     Route("/questions/assign", views_questions.assign, methods=["POST"]),
     Route("/questions/export", views_questions.export, methods=["POST"]),

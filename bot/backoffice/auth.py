@@ -2,15 +2,21 @@
 
 * The session cookie holds a random token (32 bytes); the database keeps only its SHA-256.
   HttpOnly, SameSite=Strict, Secure when served over HTTPS; no ``Max-Age`` (it ends with the
-  browser), and the server ends it after ``BACKOFFICE_IDLE_MINUTES`` without a request.
+  browser), and the server ends it after ``BACKOFFICE_IDLE_MINUTES`` without a request, or
+  ``BACKOFFICE_SESSION_MAX_HOURS`` after the login whatever happens. Logging in again ends
+  the session the browser held before.
 * Each request re-reads the session **and its account**: a disabled account, or one whose
   password changed, loses its open sessions at once.
 * Every form carries the session's CSRF token (compared in constant time); the login form,
   which has no session yet, a double-submit token (cookie + field).
-* Login: at most ``BACKOFFICE_LOGIN_MAX_FAILURES`` failures per account name and per client
-  address within ``BACKOFFICE_LOGIN_WINDOW_MINUTES``; beyond, refused without checking the
-  password (so the limit also caps the CPU an attacker can make argon2 burn). The attempts
-  live in the database: several back-office processes share the same count.
+* Login, within ``BACKOFFICE_LOGIN_WINDOW_MINUTES``: at most ``BACKOFFICE_LOGIN_MAX_FAILURES``
+  failures for one account name from one address; 4× that from one address (whatever the
+  names: password spraying); 10× that for one name (from many addresses), so that a stranger
+  cannot lock a consultant out with five wrong passwords. Beyond, refused without checking the
+  password. Each attempt is written (and committed) *before* the password is checked, so
+  parallel requests count each other; at most :data:`CONCURRENT_CHECKS` argon2 checks run at
+  once (each takes 64 MiB). The attempts live in the database: several back-office processes
+  share the same count.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Optional
 
@@ -30,6 +37,9 @@ from bot.backoffice.settings import BackofficeSettings
 from bot.leads.models import utcnow
 
 SESSION_COOKIE = "sip_backoffice"
+CONCURRENT_CHECKS = 4
+PER_CLIENT_FACTOR, PER_NAME_FACTOR = 4, 10
+_checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
 LOGIN_CSRF_COOKIE = "sip_backoffice_login"
 
 
@@ -72,37 +82,47 @@ class Authenticator:
         self.settings = settings
 
     # ------------------------------------------------------------------ login
-    def _recent_failures(self, session: Session, username: str, client: str, now: dt.datetime) -> int:
+    def _throttled(self, session: Session, name: str, client: str, now: dt.datetime) -> bool:
         since = now - dt.timedelta(minutes=self.settings.login_window_minutes)
-        by_name = session.execute(
-            sa.select(sa.func.count()).select_from(LoginAttempt).where(
-                LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False), LoginAttempt.username == username
-            )
-        ).scalar_one()
-        by_client = session.execute(
-            sa.select(sa.func.count()).select_from(LoginAttempt).where(
-                LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False), LoginAttempt.client == client
-            )
-        ).scalar_one()
-        return max(by_name, by_client)
 
-    def login(self, session: Session, username: str, password: str, client: str) -> str:
+        def failures(*conditions) -> int:  # noqa: ANN002
+            return session.execute(
+                sa.select(sa.func.count()).select_from(LoginAttempt).where(
+                    LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False), *conditions)
+            ).scalar_one()
+
+        limit = self.settings.login_max_failures
+        return (
+            failures(LoginAttempt.username == name, LoginAttempt.client == client) > limit
+            or failures(LoginAttempt.client == client) > limit * PER_CLIENT_FACTOR
+            or failures(LoginAttempt.username == name) > limit * PER_NAME_FACTOR
+        )
+
+    def begin_attempt(self, session: Session, username: str, client: str) -> int:
+        """Write the attempt (as failed until proven otherwise), in the caller's transaction,
+        which must commit before :meth:`finish_attempt`: parallel attempts see each other."""
+        attempt = LoginAttempt(at=utcnow(), username=normalise_username(username)[:64],
+                               client=(client or "inconnu")[:64], succeeded=False)
+        session.add(attempt)
+        session.flush()
+        return attempt.id
+
+    def finish_attempt(self, session: Session, attempt_id: int, password: str) -> str:
         """A new session's cookie token; raises :class:`LoginRefused` or :class:`LoginThrottled`."""
-        now = utcnow()
-        name = normalise_username(username)[:64]
-        client = (client or "inconnu")[:64]
-        if self._recent_failures(session, name, client, now) >= self.settings.login_max_failures:
+        attempt = session.get(LoginAttempt, attempt_id)
+        # This attempt counts itself: over the limit means it is the limit + 1st.
+        if self._throttled(session, attempt.username, attempt.client, attempt.at):
             raise LoginThrottled(self.settings.login_window_minutes)
-        user = Accounts(session).get(name) if name else None
-        ok = password_matches(user.password_hash if user else DUMMY_HASH, password or "")
-        ok = ok and user is not None and user.active
-        session.add(LoginAttempt(at=now, username=name, client=client, succeeded=ok))
-        if not ok:
-            session.flush()
+        user = Accounts(session).get(attempt.username) if attempt.username else None
+        with _checks:
+            ok = password_matches(user.password_hash if user else DUMMY_HASH, password or "")
+        if not (ok and user is not None and user.active):
             raise LoginRefused()
+        attempt.succeeded = True
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         token = new_token()
+        now = utcnow()
         session.add(UserSession(
             token_sha256=token_digest(token), user_id=user.id, csrf_token=new_token(),
             created_at=now, last_seen_at=now,
@@ -129,8 +149,9 @@ class Authenticator:
         if not user.active or user.password_changed_at > user_session.created_at:
             user_session.ended_at = now
             return None
-        if now - user_session.last_seen_at > dt.timedelta(minutes=self.settings.idle_minutes):
-            user_session.ended_at = now
+        if now - user_session.last_seen_at > dt.timedelta(minutes=self.settings.idle_minutes) \
+                or now - user_session.created_at > dt.timedelta(hours=self.settings.session_max_hours):
+            user_session.ended_at = now  # idle, or simply too old: a new login, once a day at least
             return None
         user_session.last_seen_at = now
         return Identity(user.id, user.username, user_session.csrf_token, user_session.id)

@@ -88,11 +88,19 @@ def cmd_users(args, out) -> int:  # noqa: ANN001
         password = _password(args)
         with _session() as session:
             accounts = Accounts(session)
-            user = accounts.add(args.username, password) if action == "add" else accounts.set_password(args.username, password)
-            name = user.username
+            if action == "add":
+                name, was_disabled = accounts.add(args.username, password).username, False
+            else:
+                existing = accounts.get(args.username)
+                was_disabled = existing is not None and not existing.active
+                name = accounts.set_password(args.username, password).username
     except AccountError as exc:
         raise Failure(str(exc)) from None
-    print(f"Compte « {name} » créé." if action == "add" else f"Mot de passe de « {name} » changé ; ses sessions sont fermées.", file=out)
+    if action == "add":
+        print(f"Compte « {name} » créé.", file=out)
+    else:
+        again = " ; le compte est réactivé" if was_disabled else ""
+        print(f"Mot de passe de « {name} » changé ; ses sessions sont fermées{again}.", file=out)
     return EXIT_OK
 
 

@@ -125,7 +125,9 @@ def build_funnel(
     step_titles: Sequence[str] = (),
     question_labels: Optional[Dict[str, str]] = None,
     topic_titles: Optional[Dict[str, str]] = None,
+    since: Optional[dt.datetime] = None,
 ) -> Funnel:
+    """The figures of the sessions that started at ``since`` or later (all without it)."""
     question_labels = question_labels or {}
     topic_titles = topic_titles or {}
     funnel = Funnel()
@@ -138,6 +140,8 @@ def build_funnel(
         sessions = list(evaluate(sender_id, events))
         raw_sessions = _sessions_of(events)
         for result, raw in zip(sessions, raw_sessions):
+            if since is not None and (result.started_at or 0) < since.timestamp():
+                continue  # an older session of a conversation still going on
             funnel.sessions += 1
             start = week_of(result.started_at)
             week = weeks.setdefault(start, Week(start, {key: 0 for key, _ in STAGES}))

@@ -73,7 +73,10 @@ class ReviewedPhrasing(Base):
 
     id = sa.Column(sa.Integer, primary_key=True)
     # The message as the visitor typed it (only messages with no personal data are kept here).
-    text = sa.Column(sa.String(2000), nullable=False, unique=True)
+    text = sa.Column(sa.String(2000), nullable=False)
+    # SHA-256 of the normalised text: one row per phrasing (an index on 2,000 characters would
+    # pass PostgreSQL's B-tree entry limit).
+    text_sha256 = sa.Column(sa.String(64), nullable=False, unique=True)
     intent = sa.Column(sa.String(64), nullable=False)
     assigned_by = sa.Column(sa.String(64), nullable=False)
     assigned_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)

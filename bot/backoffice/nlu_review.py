@@ -10,6 +10,10 @@ data (never stored here in the first place: :mod:`bot.backoffice.unanswered`).
 """
 from __future__ import annotations
 
+import hashlib
+import re
+import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Tuple
@@ -54,6 +58,12 @@ def topic_names() -> Dict[str, str]:
     return dict(topics())
 
 
+def text_digest(text: str) -> str:
+    """The key of a phrasing: its normalised form (case, accents, punctuation), hashed so the
+    unique index stays small whatever the message's length."""
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
 def assign(session: Session, texts: Iterable[str], intent: str, actor: str) -> int:
     """Record these phrasings under ``intent``; returns how many were new. A phrasing already
     assigned is moved to the new intent (the latest consultant's decision wins)."""
@@ -64,9 +74,13 @@ def assign(session: Session, texts: Iterable[str], intent: str, actor: str) -> i
         text = " ".join(text.split())[:2000]
         if not text or has_personal_data(text):
             continue
-        row = session.execute(sa.select(ReviewedPhrasing).where(ReviewedPhrasing.text == text)).scalar_one_or_none()
+        digest = text_digest(text)
+        row = session.execute(
+            sa.select(ReviewedPhrasing).where(ReviewedPhrasing.text_sha256 == digest)
+        ).scalar_one_or_none()
         if row is None:
-            session.add(ReviewedPhrasing(text=text, intent=intent, assigned_by=actor[:64], assigned_at=utcnow()))
+            session.add(ReviewedPhrasing(text=text, text_sha256=digest, intent=intent,
+                                         assigned_by=actor[:64], assigned_at=utcnow()))
             count += 1
         elif row.intent != intent:
             row.intent, row.assigned_by, row.assigned_at, row.exported_at = intent, actor[:64], utcnow(), None
@@ -121,6 +135,16 @@ class ReviewReport:
         return sum(len(v) for v in self.written.values())
 
 
+# Rasa reads « [texte](entité) » and « [texte]{…} » as entity annotations: a visitor's bracket
+# would turn into an undeclared entity, or vanish. Such messages are left out, and said so.
+_ANNOTATION = re.compile(r"[\[\]{}]")
+
+
+def printable(text: str) -> str:
+    """The text without control, surrogate or unassigned characters (YAML refuses some)."""
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+
+
 def render(written: Dict[str, List[str]]) -> str:
     blocks = []
     for intent in sorted(written):
@@ -143,17 +167,20 @@ def write_reviewed_file(session: Session, path: Path, root: Path = PROJECT_ROOT)
         if key in known:
             report.skipped.append((row.text, known[key]))
             continue
-        # A line of a YAML block scalar: no newline; a leading « - » or « # » would be read as markup.
-        text = " ".join(row.text.split()).lstrip("-# ")
-        if text:
+        text = " ".join(printable(row.text).split())  # one line of a YAML block scalar
+        if _ANNOTATION.search(text):
+            report.skipped.append((row.text, "crochets ou accolades, que Rasa lirait comme une annotation"))
+        elif text:
             report.written.setdefault(row.intent, []).append(text)
     for texts in report.written.values():
         texts.sort(key=normalise)
     if report.written:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".yml.tmp")
-        temporary.write_text(render(report.written), encoding="utf-8")
-        temporary.replace(path)
+        # Written beside, then renamed: a reader (or a second export) never sees half a file.
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp",
+                                         delete=False) as handle:
+            handle.write(render(report.written))
+        Path(handle.name).replace(path)
     elif path.exists():
         path.unlink()  # nothing left to learn: no empty NLU file for Rasa to trip on
     now = utcnow()

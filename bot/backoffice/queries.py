@@ -8,13 +8,14 @@ account's name.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
 import sqlalchemy as sa
 
 from bot.leads.db import session_scope
-from bot.leads.models import LEAD_STATUSES, QUALIFICATIONS, Booking, Lead, utcnow
+from bot.leads.models import LEAD_STATUSES, QUALIFICATIONS, Booking, Lead, LeadNote, utcnow
 from bot.leads.repository import _FULL, LeadRepository
 from bot.leads.report import lead_record, local_text
 from bot.leads.service import LeadNotFound, LeadService
@@ -88,30 +89,38 @@ def _filtered(filters: InboxFilters, now: Optional[dt.datetime] = None):
         query = query.where(booked)
     elif filters.booked == "no":
         query = query.where(~booked)
-    if filters.search:
-        digits = "".join(c for c in filters.search if c.isdigit())
-        like = f"%{_escape_like(filters.search.lower())}%"
-        conditions = [
-            sa.func.lower(Lead.name).like(like, escape="\\"),
-            sa.func.lower(Lead.company).like(like, escape="\\"),
-            sa.func.lower(Lead.email).like(like, escape="\\"),
-        ]
-        if len(digits) >= 4:  # « 06 98 76 » finds +33698765432
-            conditions.append(Lead.phone.like(f"%{digits.lstrip('0')}%"))
-        query = query.where(sa.or_(*conditions))
     return query
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def folded(text: str) -> str:
+    """Lower case without accents: « élodie » finds « Élodie » (SQLite's lower() is ASCII only)."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def matches(lead: Lead, search: str) -> bool:
+    """The search in Python, the same on SQLite and PostgreSQL: words in the name, company or
+    e-mail, or four digits or more of the phone (« 06 98 76 » finds +33698765432)."""
+    if not search:
+        return True
+    haystack = folded(" ".join(v for v in (lead.name, lead.company, lead.email) if v))
+    if folded(search) in haystack:
+        return True
+    digits = "".join(c for c in search if c.isdigit()).lstrip("0")
+    return len(digits) >= 4 and bool(lead.phone) and digits in lead.phone
+
+
+def _matching(session, filters: InboxFilters) -> List[Lead]:  # noqa: ANN001
+    # A small firm's leads: filtered in SQL, searched in Python (accents, phone digits).
+    return [lead for lead in session.execute(_filtered(filters)).scalars() if matches(lead, filters.search)]
 
 
 def inbox(service: LeadService, filters: InboxFilters) -> Inbox:
     from bot.leads.validation import format_phone
 
     with session_scope(service.factory) as session:
-        leads = list(session.execute(_filtered(filters).limit(INBOX_LIMIT + 1)).scalars())
-        result = Inbox(truncated=len(leads) > INBOX_LIMIT)
+        leads = _matching(session, filters)
+        result = Inbox(truncated=len(leads) > INBOX_LIMIT, total=len(leads))
         for lead in leads[:INBOX_LIMIT]:
             record = lead_record(lead)
             result.rows.append(InboxRow(
@@ -121,14 +130,12 @@ def inbox(service: LeadService, filters: InboxFilters) -> Inbox:
                 meeting=record.get("meeting"),
                 phone_display=format_phone(lead.phone) or "",
             ))
-        result.total = len(result.rows)
     return result
 
 
 def export_records(service: LeadService, filters: InboxFilters) -> List[Dict[str, Any]]:
     with session_scope(service.factory) as session:
-        leads = session.execute(_filtered(filters)).scalars().all()
-        return [lead_record(lead) for lead in sorted(leads, key=lambda l: l.id)]
+        return [lead_record(lead) for lead in sorted(_matching(session, filters), key=lambda l: l.id)]
 
 
 # ---------------------------------------------------------------------- a lead's actions
@@ -158,7 +165,10 @@ def add_note(service: LeadService, lead_id: int, note: str, actor: str) -> None:
     with session_scope(service.factory) as session:
         repo = LeadRepository(session)
         lead = _lead(repo, lead_id)
-        repo.set_status(lead, lead.status, note)
+        # A note is not a contact: unlike a status change, it does not restart the retention
+        # period of the visitor's data (bot/leads/retention.py).
+        lead.notes.append(LeadNote(created_at=utcnow(), status=None, text=note))
+        lead.updated_at = utcnow()
         repo.record(lead, actor, "note", "note ajoutée")
 
 

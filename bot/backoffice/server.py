@@ -27,7 +27,7 @@ def main() -> int:
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, root_path=settings.root_path,
         # nginx in front (production profile): the client's address and https come from it.
-        proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False,
+        proxy_headers=settings.trust_proxy, forwarded_allow_ips="127.0.0.1", server_header=False,
         access_log=False, log_level="info",
         ws="none",  # no WebSocket here; and Rasa pins a websockets too old for uvicorn's support
     )

@@ -38,7 +38,11 @@ class BackofficeSettings:
     root_path: str = ""
     # "auto": Secure when the request came over HTTPS (X-Forwarded-Proto from nginx).
     secure_cookie: str = "auto"
+    # X-Forwarded-For / -Proto from 127.0.0.1 believed only behind nginx (production profile):
+    # otherwise any local client could pick its own address and dodge the login limit.
+    trust_proxy: bool = False
     idle_minutes: int = 30
+    session_max_hours: int = 12
     login_max_failures: int = 5
     login_window_minutes: int = 15
     leads_db_url: str = ""
@@ -57,12 +61,17 @@ class BackofficeSettings:
         root_path = (env.get("BACKOFFICE_ROOT_PATH") or "").strip().rstrip("/")
         if root_path and not root_path.startswith("/"):
             raise SettingsError("BACKOFFICE_ROOT_PATH commence par « / » (par exemple /admin)")
+        trust = (env.get("BACKOFFICE_TRUST_PROXY") or "false").strip().lower()
+        if trust not in ("true", "false"):
+            raise SettingsError("BACKOFFICE_TRUST_PROXY vaut true ou false")
         return cls(
+            trust_proxy=trust == "true",
             host=(env.get("BACKOFFICE_HOST") or "127.0.0.1").strip(),
             port=_number(env, "BACKOFFICE_PORT", DEFAULT_PORT),
             root_path=root_path,
             secure_cookie=secure,
             idle_minutes=_number(env, "BACKOFFICE_IDLE_MINUTES", 30),
+            session_max_hours=_number(env, "BACKOFFICE_SESSION_MAX_HOURS", 12),
             login_max_failures=_number(env, "BACKOFFICE_LOGIN_MAX_FAILURES", 5),
             login_window_minutes=_number(env, "BACKOFFICE_LOGIN_WINDOW_MINUTES", 15),
             leads_db_url=leads_db_url(env),

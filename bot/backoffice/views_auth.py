@@ -52,21 +52,22 @@ async def login(request: Request) -> Response:
         return _login_page(request, 403, "Le formulaire a expiré : recommencez.", username)
     client = request.client.host if request.client else "inconnu"
 
+    previous = request.cookies.get(SESSION_COOKIE)
+
     def attempt() -> str:
-        refused = None
+        with session_scope(backoffice.leads.factory) as session:  # committed: it counts at once
+            attempt_id = backoffice.auth.begin_attempt(session, username, client)
         with session_scope(backoffice.leads.factory) as session:
-            try:
-                return backoffice.auth.login(session, username, form.get("password") or "", client)
-            except LoginRefused as exc:
-                refused = exc  # raised once the failed attempt is committed: it counts
-        raise refused
+            token = backoffice.auth.finish_attempt(session, attempt_id, form.get("password") or "")
+            backoffice.auth.logout(session, previous)  # no fixation: the old session ends
+            return token
 
     try:
         token = await run_in_threadpool(attempt)
     except LoginThrottled as exc:
         return _login_page(
             request, 429,
-            f"Trop d’essais infructueux : réessayez dans {exc.minutes} minutes.", username,
+            f"Trop d’essais infructueux : réessayez plus tard (d’ici {exc.minutes} minutes au plus).", username,
         )
     except LoginRefused:
         return _login_page(request, 401, "Identifiant ou mot de passe incorrect.", username)

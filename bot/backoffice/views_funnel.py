@@ -29,6 +29,7 @@ def compute(backoffice) -> funnel_module.Funnel:  # noqa: ANN001
         step_titles=[step.title for step in knowledge.steps],
         question_labels=question_labels(),
         topic_titles={f"ask_{k}": t.title for k, t in knowledge.topics.items()},
+        since=since,
     )
 
 

@@ -27,12 +27,17 @@ def _groups(backoffice):  # noqa: ANN001
     return unanswered.group_messages(messages, already), len(messages), pending
 
 
+def _count(raw: str) -> int:
+    return int(raw) if raw.isdigit() and len(raw) < 7 else 0
+
+
 async def questions(request: Request) -> Response:
     backoffice = request.app.state.backoffice
     groups, total, pending = await run_in_threadpool(_groups, backoffice)
     done = request.query_params.get("done", "")
-    written = request.query_params.get("written", "")
-    skipped = request.query_params.get("skipped", "")
+    # Figures only: the page never repeats a sentence someone put in its address.
+    written = _count(request.query_params.get("written", ""))
+    skipped = _count(request.query_params.get("skipped", ""))
     return render(
         request, "questions.html", groups=groups[:MAX_GROUPS], more=max(0, len(groups) - MAX_GROUPS),
         total=total, pending=pending, topics=nlu_review.topics(), window_days=WINDOW_DAYS,
@@ -71,7 +76,14 @@ async def export(request: Request) -> Response:
         with session_scope(backoffice.leads.factory) as session:
             return nlu_review.write_reviewed_file(session, Path(backoffice.settings.reviewed_nlu_path))
 
-    report = await run_in_threadpool(run)
+    try:
+        report = await run_in_threadpool(run)
+    except OSError as exc:
+        raise HttpProblem(
+            503, "Écriture impossible",
+            f"Le fichier des données d’entraînement n’a pas pu être écrit ({exc.strerror or type(exc).__name__}) : "
+            "rien n’a été perdu, les attributions restent enregistrées.",
+        ) from None
     return redirect(request, "/questions", done="exported", written=report.count, skipped=len(report.skipped))
 
 
@@ -91,6 +103,7 @@ async def conversation(request: Request) -> Response:
     lines, lead_id = await run_in_threadpool(run)
     if not lines:
         raise HttpProblem(404, "Conversation introuvable", "Cette conversation n’existe pas (ou a été effacée).")
-    from bot.backoffice.queries import paris_text
+    from bot.leads.report import transcript_view
 
-    return render(request, "conversation.html", lines=lines, lead_id=lead_id, paris_text=paris_text)
+    # As on a lead's page: Paris time, erased passages folded into one line.
+    return render(request, "conversation.html", lines=transcript_view(lines), lead_id=lead_id)

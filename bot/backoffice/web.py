@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Dict, Optional
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -19,9 +19,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.backoffice.auth import SESSION_COOKIE, Identity, same_token
 from bot.leads.db import session_scope
+from bot.typography import french_spacing
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-PUBLIC_PATHS = ("/login", "/static/", "/healthz", "/favicon.ico")
+# Exact paths (a future « /login-history » must not be public by accident), and the CSS.
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/favicon.ico"})
+PUBLIC_PREFIX = "/static/"
 MAX_FORM_BYTES = 64 * 1024
 
 SECURITY_HEADERS = {
@@ -43,6 +46,8 @@ def template_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["action_label"] = lambda action: ACTION_LABELS.get(action, action)
+    # A path segment, « / » included (a conversation id comes from the client).
+    env.globals["quote"] = lambda text: quote(str(text), safe="")
     return env
 
 
@@ -72,15 +77,21 @@ def url(request: Request, path: str, **params: Any) -> str:
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     backoffice = request.app.state.backoffice
     identity: Optional[Identity] = getattr(request.state, "identity", None)
-    html = backoffice.templates.get_template(template).render(
+    html = render_page(backoffice.templates, template, **dict(
         request=request,
         identity=identity,
         csrf_token=identity.csrf_token if identity else "",
         url=lambda path, **params: url(request, path, **params),
         path=request.url.path,
         **context,
-    )
+    ))
     return HTMLResponse(html, status_code=status)
+
+
+def render_page(templates: Environment, template: str, **context: Any) -> str:
+    """A page, with French spacing (bot/typography.py) as the e-mails have it: no « : » or
+    « ? » alone at the start of a line, whatever the text came from."""
+    return french_spacing(templates.get_template(template).render(**context))
 
 
 def problem_page(request: Request, problem: HttpProblem) -> HTMLResponse:
@@ -98,15 +109,29 @@ def cookie_is_secure(request: Request) -> bool:
     return setting == "true"
 
 
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
 async def read_form(request: Request) -> Dict[str, str]:
+    """The POSTed form (URL-encoded: every form here is), at most MAX_FORM_BYTES however it is
+    sent (a chunked body has no Content-Length), at most 50 fields."""
+    too_long = HttpProblem(413, "Formulaire trop long", "Ce formulaire dépasse la taille admise (64 Kio).")
+    unreadable = HttpProblem(400, "Formulaire illisible", "Le formulaire envoyé n’a pas pu être lu.")
     length = request.headers.get("content-length")
     if length and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
-        raise HttpProblem(413, "Formulaire trop long", "Ce formulaire dépasse la taille admise (64 Kio).")
+        raise too_long
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
+        raise unreadable
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise too_long
     try:
-        form = await request.form(max_files=0, max_fields=50)
-    except Exception:  # noqa: BLE001 - malformed body: a French 400, never a 500
-        raise HttpProblem(400, "Formulaire illisible", "Le formulaire envoyé n’a pas pu être lu.") from None
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
+    except (UnicodeDecodeError, ValueError):
+        raise unreadable from None
+    return dict(pairs)
 
 
 async def checked_form(request: Request) -> Dict[str, str]:
@@ -137,7 +162,7 @@ class LoginRequired:
         root = self.backoffice.settings.root_path
         if root and path.startswith(root):
             path = path[len(root):] or "/"
-        if path.startswith(PUBLIC_PATHS):
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIX):
             await self.app(scope, receive, send)
             return
         token = request.cookies.get(SESSION_COOKIE)
@@ -163,7 +188,8 @@ class LoginRequired:
                 query["reason"] = reason
             location = root + "/login" + ("?" + urlencode(query, quote_via=quote) if query else "")
             return RedirectResponse(location, status_code=303)
-        html = self.backoffice.templates.get_template("error.html").render(
+        html = render_page(
+            self.backoffice.templates, "error.html",
             identity=None, csrf_token="", url=lambda p, **k: root + p, path=path,
             title="Connexion nécessaire",
             message="Votre session a expiré ou vous n’êtes pas connecté : reconnectez-vous, puis recommencez.",

@@ -220,3 +220,27 @@ def test_the_markers_name_only_what_the_domain_knows_and_wrote_covers_every_inte
     # Rasa's internal session_start and back): a new intent must be added to the marker.
     assert listed == set(domain.intents) - {"greet", "session_start", "back"}
     assert {key for key, _ in funnel.STAGES} <= set(markers.marker_names(MARKERS))
+
+
+def test_events_rasa_cannot_rebuild_are_skipped_not_fatal():
+    clock = Clock()
+    events = session_start(clock) + [
+        {"event": "entities", "timestamp": clock.tick()},         # minimised: its list is gone
+        {"event": "reminder", "timestamp": clock.tick()},
+        {"event": "pas un événement", "timestamp": clock.tick()},
+        user(clock, "/start_coaching", "start_coaching"), action(clock, "action_start_coaching"),
+    ]
+    [session] = markers.evaluate(MARKERS, "s", [minimised(e) for e in events])
+    assert {"opened_chat", "wrote", "started_coaching"} <= session.applied
+
+
+def test_the_period_keeps_only_the_sessions_that_started_in_it():
+    import datetime as dt
+
+    clock = Clock()
+    old = session_start(clock) + [user(clock, "/greet", "greet")]
+    clock.tick(30 * 86400)
+    new = session_start(clock) + [user(clock, "/start_coaching", "start_coaching"), action(clock, "action_start_coaching")]
+    since = dt.datetime.fromtimestamp(clock.now - 86400, tz=dt.timezone.utc)
+    result = funnel.build_funnel({"a": old + new}, evaluator, since=since)
+    assert result.sessions == 1 and result.totals["started_coaching"] == 1

@@ -154,3 +154,16 @@ def test_the_lead_email_links_to_the_back_office_when_its_address_is_known(leads
     report["event"] = "lead.created"
     text, html = render_email_bodies(report)
     assert "http://localhost:8001/leads/1" in text and 'href="http://localhost:8001/leads/1"' in html
+
+
+def test_every_page_has_french_spacing(backoffice, leads, conversations):
+    import html
+    import re
+
+    conversations.turn("conv-jeanne", "vous livrez des pizzas ?", "out_of_scope", "action_small_talk", "Non !")
+    leads.submit(submission())
+    client = logged_in(backoffice, leads)
+    for path in ("/login", "/leads", "/leads/1", "/leads/1/erase", "/questions", "/funnel", "/conversations/conv-jeanne",
+                 "/nulle-part"):
+        words = html.unescape(re.sub(r"<[^>]+>", "", client.get(path).body))
+        assert not re.search(r" [;:!?»]|« ", words), (path, re.findall(r".{20} [;:!?»]|« .{20}", words)[:3])

@@ -119,3 +119,40 @@ def test_the_cli_review_writes_the_same_file(leads, tmp_path, monkeypatch):
     assert main(["nlu", "review", "--output", str(target)]) == 0
     assert "1 formulation(s)" in out.getvalue()
     assert "vous livrez des pizzas à Quimper ?" in target.read_text(encoding="utf-8")
+
+
+def test_personal_data_is_recognised_beyond_the_contact_fields():
+    personal = ["c'est Paul, rappelez-moi", "moi c est Jean-Pierre", "Marie Curie ici, une question",
+                "on est au 12 rue de la Paix", "notre SIRET 552 100 554 00019", "voir www.acme-conseil.fr",
+                "jean at acme point fr", "écrivez à paul@durand.fr"]
+    anonymous = ["c'est quoi les quatre piliers ?", "moi je pense que c'est cher", "Bonjour Marc, une question",
+                 "quel tarif pour 3 mois d'accompagnement ?"]
+    assert [t for t in personal if not unanswered.has_personal_data(t)] == []
+    assert [t for t in anonymous if unanswered.has_personal_data(t)] == []
+
+
+def test_odd_texts_never_break_the_data_file(leads, tmp_path):
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    odd = ['un tarif "tout compris" : combien ?', "ça coûte # combien ?", "- tarif ?", "tarif\x01 bizarre\x7f ?",
+           "quel tarif pour ' une PME ?", "tarif ? " + "très " * 300, "le prix {sans} détour", "voir [ici](pilier)"]
+    path = tmp_path / "reviewed.yml"
+    with session_scope(leads.factory) as session:
+        nlu_review.assign(session, odd, "ask_business", "claire")
+        report = nlu_review.write_reviewed_file(session, path)
+    texts = [e.get("text") for e in RasaYAMLReader().read(str(path)).intent_examples]
+    assert len(texts) == report.count == 6
+    assert {t for t, _ in report.skipped} == {"le prix {sans} détour", "voir [ici](pilier)"}
+    assert 'un tarif "tout compris" : combien ?' in texts and "- tarif ?" in texts
+    assert "tarif bizarre ?" in texts  # control characters removed
+    assert not any(e.get("entities") for e in RasaYAMLReader().read(str(path)).intent_examples)
+
+
+def test_a_conversation_id_with_a_slash_has_its_page(backoffice, leads, conversations):
+    conversations.turn("widget/abc", "vous livrez des pizzas à Quimper ?", "out_of_scope", "action_small_talk", "Non.")
+    add_account(leads)
+    client = backoffice.session()
+    client.login()
+    page = client.get("/questions")
+    assert "/conversations/widget%2Fabc" in page.body
+    assert "pizzas" in client.get("/conversations/widget%2Fabc").text()

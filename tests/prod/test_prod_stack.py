@@ -534,6 +534,7 @@ def test_the_back_office_through_nginx_under_admin_and_the_funnel_fed_by_rabbitm
     assert status == 303 and location == "/admin/funnel", (status, body[:300])
     session_cookie = next(c for c in cookies if c.startswith("sip_backoffice="))
     assert "path=/admin" in session_cookie.lower() and "httponly" in session_cookie.lower()
+    assert "; secure" in session_cookie.lower()  # TLS is in front of nginx in production
     session = session_cookie.split(";")[0]
     status, body, _, _ = _fetch(base + "/leads", headers={"Cookie": session})
     assert status == 200 and 'href="/admin/leads.csv"' in body

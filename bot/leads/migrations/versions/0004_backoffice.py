@@ -61,12 +61,13 @@ def upgrade() -> None:
         "nlu_reviewed",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("text", sa.String(length=2000), nullable=False),
+        sa.Column("text_sha256", sa.String(length=64), nullable=False),
         sa.Column("intent", sa.String(length=64), nullable=False),
         sa.Column("assigned_by", sa.String(length=64), nullable=False),
         sa.Column("assigned_at", sa.DateTime(), nullable=False),
         sa.Column("exported_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_nlu_reviewed")),
-        sa.UniqueConstraint("text", name=op.f("uq_nlu_reviewed_text")),
+        sa.UniqueConstraint("text_sha256", name=op.f("uq_nlu_reviewed_text_sha256")),
         sqlite_autoincrement=True,
     )
 
