@@ -105,7 +105,8 @@ je ne saurais dire | je ne saurais pas dire | je ne vois pas | no idea | idk | j
 ça reste à voir | on ne sait pas | faut que je demande | je dois demander | il faut que je vérifie |
 je demanderai | à vérifier | pas sûr du tout | pas d'avis | sans avis | je ne peux pas dire | je n'ai pas la réponse |
 je n'étais pas là | pas là à l'époque | avant mon arrivée | avant moi | répondre à sa place |
-je ne peux pas répondre
+je ne peux pas répondre | trop tôt pour le dire | trop tôt pour dire | trop tôt pour savoir |
+trop tôt pour le savoir
 """
 # Whole answers that are too ambiguous as parts of a sentence ("des moyens", "si on…").
 _WHOLE_ANSWERS = {
@@ -118,7 +119,10 @@ _NEGATORS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucuns", "au
                        "aucunement", "guere", "ni", "sans"})
 _NEGATORS_AFTER_NE = frozenset({"plus", "personne"})  # "plus ou moins" and "une personne" are not negations
 _NE = frozenset({"ne", "n"})
-_CLAUSE_WORDS = frozenset({"mais", "sauf", "cependant", "pourtant", "toutefois", "neanmoins", "quoique"})
+_CLAUSE_WORDS = frozenset({"mais", "sauf", "cependant", "pourtant", "toutefois", "neanmoins", "quoique",
+                           "hormis", "excepte"})
+# « sauf », « à part », « hormis »: what follows is an exception to what was said before.
+_EXCEPTION_WORDS = frozenset({"sauf", "hormis", "excepte"})
 # « même si », « bien que »: a concession, a reservation like « mais » ("un fournisseur, même
 # si on l'appelle partenaire": what is conceded is not the answer).
 _CONCESSIONS = (("meme", "si"), ("bien", "que"), ("bien", "qu"), ("meme", "s"))
@@ -181,6 +185,7 @@ class _Analysis:
     contrast: bool  # a "mais" (or like) split the answer
     conditions: frozenset[int] = frozenset()  # clauses that are a condition: « si on ne livre pas »
     concessions: frozenset[int] = frozenset()  # clauses that concede: « même si on l'appelle partenaire »
+    exceptions: frozenset[int] = frozenset()  # clauses that make an exception: « sauf sur les tarifs »
 
 
 _fallback_warned = threading.Event()
@@ -220,6 +225,7 @@ def _build_analysis(tokens: list[tuple[str, str, bool]]) -> _Analysis:
     ne_clauses: set[int] = set()
     conditions: set[int] = set()
     concessions: set[int] = set()
+    exceptions: set[int] = set()
     clause, contrast = 0, False
     folded = [fold(raw).strip("'-") for raw, _, _ in tokens]
     skip = False
@@ -241,6 +247,14 @@ def _build_analysis(tokens: list[tuple[str, str, bool]]) -> _Analysis:
         if surface in _CLAUSE_WORDS or (surface == "contre" and words and words[-1].surface == "par"):
             clause += 1
             contrast = True
+            if surface in _EXCEPTION_WORDS:
+                exceptions.add(clause)
+            continue
+        if (surface, following) == ("a", "part") and words:
+            clause += 1  # « oui, à part l'administratif »
+            contrast = True
+            exceptions.add(clause)
+            skip = True
             continue
         if surface in _RELATIVES and following in _NEGATORS | _NEGATORS_AFTER_NE and words \
                 and not words[-1].forms & _SAYING:
@@ -258,7 +272,8 @@ def _build_analysis(tokens: list[tuple[str, str, bool]]) -> _Analysis:
             continue
         forms = frozenset({surface, fold(lemma).strip("'-")} - {""})
         words.append(_Word(surface, forms, clause, known))
-    return _Analysis(tuple(words), frozenset(ne_clauses), contrast, frozenset(conditions), frozenset(concessions))
+    return _Analysis(tuple(words), frozenset(ne_clauses), contrast, frozenset(conditions), frozenset(concessions),
+                     frozenset(exceptions))
 
 
 def _is_negator(word: _Word, analysis: _Analysis) -> bool:
@@ -553,6 +568,10 @@ def _weigh(analysis: _Analysis, matches: list[_Match], question_key: str | None 
 
     if not evidence:
         return "unknown"
+    opening = min(matches, key=lambda m: m.positions[0]) if matches else None
+    if opening is not None and opening.cue.answer == "unknown" and opening.positions[0] <= 1 \
+            and opening.clause == 0:
+        return "unknown"  # « aucune idée, on s'est vus deux fois »: the doubt said first is the answer
     leading = _leading_particle(analysis, matches)
     if leading == "no" and _opens_with_a_strong_no(analysis, matches):
         return "no"  # "pas du tout, on fait tous un peu de tout": the answer is given first
@@ -568,6 +587,8 @@ def _weigh(analysis: _Analysis, matches: list[_Match], question_key: str | None 
         return "unknown"  # "je ne sais pas si on a un contrat": honest doubt beats a stray cue
     if set(evidence) == {"no"} and analysis.contrast and _something_before_the_contrast(analysis, negated, intentions, matches):
         return "partly"  # "on en a parlé, mais rien n'est calé": some of it, not all
+    if set(evidence) == {"yes"} and _exception_of_substance(analysis, clauses["yes"]):
+        return "partly"  # « autonomes, sauf sur les prix »: yes, with an exception
     if set(evidence) == {"yes"} and analysis.contrast and leading == "yes" \
             and _reservation_after_contrast(analysis, clauses["yes"]):
         return "partly"  # "oui, sauf sur les prix", "oui mais il reste des zones grises"
@@ -662,6 +683,16 @@ _TALK = frozenset({"parler", "parle", "discuter", "discute", "evoquer", "evoque"
 # Questions whose answer *is* a wish or a plan: « on veut tous les deux grandir, mais… »
 # (common goal), « c'est prévu dans le contrat, mais jamais fait » (piloting) say something.
 _WISH_IS_THE_ANSWER = frozenset({"common_goal", "shared_desire", "piloting"})
+
+
+def _exception_of_substance(analysis: _Analysis, yes_clauses: set[int]) -> bool:
+    """A « sauf… » / « à part… » after the yes, naming something (not « sauf erreur »), in a
+    clause that does not itself say yes."""
+    return any(
+        sum(1 for w in analysis.words if w.clause == clause and w.surface not in _FILLERS) >= 2
+        and clause not in yes_clauses and any(c < clause for c in yes_clauses | {0})
+        for clause in analysis.exceptions
+    )
 
 
 def _reservation_after_contrast(analysis: _Analysis, yes_clauses: set[int]) -> bool:

@@ -83,6 +83,9 @@ _SKIP = re.compile(
 # A skip said inside a sentence: « j'ai pas de mail pro », « je préfère ne pas le donner ».
 _SKIP_INSIDE = {
     "email": re.compile(r"\b(?:pas|plus|jamais) (?:de |d')\s*(?:l')?(?:adresse )?(?:e-?mail|mail|courriel|adresse)s?\b|\bsans (?:e-?)?mail\b"
+                        # « j'en ai pas », « le téléphone suffit », « pas envie de recevoir des mails », « je passe »
+                        r"|\b(?:j'en ai|je n'en ai|j'en ai meme) (?:pas|aucune?)\b|\b(?:le )?(?:telephone|tel|portable|numero) (?:suffi|ira|c'est bien|c'est mieux)"
+                        r"|\bpas envie (?:de|d')\s*(?:recevoir |donner )?(?:de |des |d'|mon |un |une )?\s*(?:e-?)?mails?\b|\bje (?:passe|saute)\b"
                         r"|\bqu'on m'appelle\b|\bappelez[- ]moi\b|\bpar telephone\b|\b(?:n'utilise|ne lis|lis) (?:pas|jamais)\b.*\bmails?\b"),
     "phone": re.compile(r"\b(?:pas|plus) de (?:telephone|tel|numero|portable)\b|\b(?:le )?(?:mail|e-?mail) (?:suffi|ira|c'est bien)"
                         r"|\bprefere(?:rais)? (?:ne pas|pas) (?:le |la |vous le )?(?:donner|communiquer)"
@@ -127,9 +130,16 @@ def _is_skip(text: str, field_name: Optional[str] = None) -> bool:
 # What a social aside says (« merci », « au revoir », « ok », « bonjour »): never a name or a company.
 _SOCIAL_WORDS = re.compile(
     r"^(?:(?:oui|non|ok|okay|d'accord|merci|bonjour|bonsoir|salut|coucou|hello|re|au revoir|a plus|bye|ciao"
-    r"|bonne (?:journee|soiree)|super|parfait|top|cool|genial|tres bien|pas de souci|bien sur)\b[\s,!.]*)+"
+    r"|bonne (?:journee|soiree|fin de journee|continuation)|a bientot|a plus tard|a tout a l'heure|a\+|bisous?"
+    r"|super|parfait|top|cool|genial|tres bien|pas de souci|bien sur|et)\b[\s,!.]*)+"
     r"(?:beaucoup|a vous|a toi|encore|marc)?[\s!.]*$"
 )
+
+
+def _only_politeness(text: str) -> bool:
+    """Nothing but thanks, greetings or goodbyes (« merci, à bientôt ! »)."""
+    folded = fold(text)
+    return bool(_SOCIAL_WORDS.search(folded)) and not re.search(r"\b(?:oui|non|ok|okay|d'accord)\b", folded)
 
 
 def _is_capitalised_name(field_name: str, text: str) -> bool:
@@ -180,6 +190,11 @@ def read_contact_turn(
     if field_name in ("name", "company") and not extract(text).values and (intent or "") in SOCIAL_INTENTS \
             and _SOCIAL_WORDS.search(fold(text)) and not _is_capitalised_name(field_name, text):
         return NOT_AN_ANSWER  # « au revoir », « merci » are not a company: an aside
+    if field_name in ("email", "phone", "callback", "need") and not found.values and not _is_skip(text, field_name) \
+            and not means_any_time(text) and _only_politeness(text):
+        # « merci, bonne journée » at the e-mail, the moment or the need: said in passing,
+        # never recorded as the answer; the form keeps what it has and asks again.
+        return NOT_AN_ANSWER
     turn = reader(text, slots, found)
     if turn.error and field_name in ("name", "company") and intent == "request_contact":
         return NOT_AN_ANSWER  # « je voudrais être rappelé » again: the form is open, it asks again
@@ -309,7 +324,8 @@ def _read_consent(text: str, slots, found: Extracted) -> ContactTurn:
 
 
 # Consent said in other words: « allez-y », « ça marche », « hors de question ».
-_ACCEPTANCE = re.compile(r"^(?:vas[- ]y|allez[- ]y|go|ca marche|ca me va|c'est bon|ok pour moi|banco|volontiers|avec plaisir|j'accepte|accepte)\b|\bj'accepte\b|\bje suis d'accord\b")
+_ACCEPTANCE = re.compile(r"^(?:vas[- ]y|allez[- ]y|go|ca marche|ca me va|c'est bon|ok pour moi|banco|volontiers|avec plaisir|j'accepte|accepte"
+                         r"|(?:c'est )?parfait|(?:c'est )?nickel|impeccable|super|tres bien|entendu|valide|je valide)\b|\bj'accepte\b|\bje suis d'accord\b")
 _REFUSAL = re.compile(r"\b(?:hors de question|surtout pas|certainement pas|pas question|je refuse|refuse)\b|^(?:non|nan|niet)\b")
 
 _READERS = {

@@ -374,3 +374,18 @@ def test_relationship_with_concessions_and_corrections(text, expected):
 def test_a_client_or_partner_hesitation_is_understood_as_unclear():
     assert answers_module.understood("client ou partenaire, j'hésite", "relationship") is True
     assert parse_relationship("client ou partenaire, j'hésite") == "unclear"
+
+
+@pytest.mark.parametrize("text, key, expected", [
+    # Issue 11, eighth blind set: a yes with an exception is partly, the doubt said first is the
+    # answer, and « too early to tell » is honest doubt.
+    ("on partage les frais, sauf pour la communication", "pooled_efforts", "partly"),
+    ("le contrat est signé, à part l'annexe tarifaire", "contract", "partly"),
+    ("équilibré hormis les marges", "balance", "partly"),
+    ("oui sauf erreur", "contract", "yes"),
+    ("aucune idée, je ne l'ai croisé qu'une fois", "shared_desire", "unknown"),
+    ("difficile à dire, ça ne fait que deux mois", "balance", "unknown"),
+    ("trop tôt pour le dire", "piloting", "unknown"),
+])
+def test_exceptions_and_doubt_said_first(text, key, expected):
+    assert parse_answer(text, key) == expected

@@ -200,3 +200,31 @@ def test_leaving_at_the_name_is_not_a_name(text):
 def test_free_text_leaves_on_an_intent_only_for_a_short_command():
     assert read("need", "repartir sur de bonnes bases avec eux", intent="restart").is_answer is True
     assert read("need", "recommencer", intent="restart").is_answer is False
+
+
+# Issue 11 (eighth blind set): politeness is never an answer, whatever the field.
+@pytest.mark.parametrize("field_name, text", [
+    ("email", "merci et bonne continuation"), ("phone", "merci, à tout à l'heure"),
+    ("callback", "super, merci beaucoup"), ("need", "merci à bientôt"),
+])
+def test_thanks_and_goodbyes_keep_the_form_and_record_nothing(field_name, text):
+    turn = read_contact_turn(field_name, text, "thanks", {})
+    assert not turn.is_answer and not turn.slots
+
+
+@pytest.mark.parametrize("text", [
+    "j'en ai aucune, je ne m'en sers pas", "le portable ira très bien", "pas envie de donner un mail",
+    "je saute, appelez-moi",
+])
+def test_an_email_refused_in_a_sentence_is_skipped(text):
+    assert read_contact_turn("email", text, "deny", {}).slots == {slot_for("email"): SKIPPED}
+
+
+@pytest.mark.parametrize("text", ["parfait, on fait comme ça", "nickel pour moi", "très bien, je valide"])
+def test_consent_in_other_words(text):
+    assert read_contact_turn("consent", text, "affirm", {}).slots == {slot_for("consent"): "yes"}
+
+
+def test_a_moment_with_thanks_is_still_a_moment():
+    turn = read_contact_turn("callback", "merci, plutôt le jeudi matin", "thanks", {})
+    assert turn.slots == {slot_for("callback"): "merci, plutôt le jeudi matin"}
