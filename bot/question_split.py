@@ -39,3 +39,25 @@ def question_clauses(text: str) -> list[str]:
 def _ends_with_mark(text: str, part: str) -> bool:
     index = text.find(part)
     return index >= 0 and text[index + len(part):].lstrip(" ,;.!").startswith("?")
+
+
+# A message that tells its situation first, then asks (« Nous sommes une PME de 15 personnes…
+# Sur quoi faut-il être vigilant ? »): the context's words (the trade, the town, the partner)
+# drown the question's in the classifier. The question is read on its own too.
+MIN_CONTEXT_WORDS = 12
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def question_after_context(text: str) -> str | None:
+    """The last sentence that asks, when sentences of context come before it; else None."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return None
+    asking = [i for i, s in enumerate(sentences) if s.endswith("?") or _OPENS_AS_QUESTION.search(fold(s))]
+    if not asking or asking[-1] == 0:
+        return None
+    question = sentences[asking[-1]]
+    context = " ".join(sentences[: asking[-1]])
+    if len(context.split()) < MIN_CONTEXT_WORDS or len(question.split()) < 2:
+        return None
+    return question

@@ -35,7 +35,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.question_split import question_clauses
+from bot.question_split import question_after_context, question_clauses
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ REQUEST_INTENTS = frozenset({"book_meeting", "cancel_booking", "move_booking", "
                              "start_coaching", "request_contact"})
 MIN_REQUEST_CONFIDENCE = 0.5
 MIN_GREETED_QUESTION_CONFIDENCE = 0.75
+# The question after a context, read alone: kept above this (and above the whole message's).
+MIN_CONTEXT_QUESTION_CONFIDENCE = 0.6
 # What a model file of this component holds; anything else is refused at load time.
 TRUSTED_TYPES = [
     "builtins.dict",
@@ -219,6 +221,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 ranking = ranking[: self.config["ranking_length"]]
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         self._classify_after_greeting(messages)
+        self._classify_the_question_after_context(messages)
         self._classify_each_question(messages)
         return messages
 
@@ -246,6 +249,31 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 continue  # the whole message already says it as clearly
             if (name in REQUEST_INTENTS and confidence >= MIN_REQUEST_CONFIDENCE) or (
                     name.startswith(QUESTION_TOPIC_PREFIX) and confidence >= MIN_GREETED_QUESTION_CONFIDENCE):
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != name]
+                chosen = {"name": name, "confidence": confidence}
+                message.set(INTENT, chosen, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [chosen, *ranking][: max(1, len(ranking) + 1)], add_to_output=True)
+
+    def _classify_the_question_after_context(self, messages: List[Message]) -> None:
+        """« On est une agence de 6 personnes à Nantes… C'est vraiment utile ? »: the question
+        sentence classified on its own (with the whole message's sentence vector), and kept
+        when it names a topic or a request more surely than the whole message does."""
+        asked = [(m, q) for m in messages for q in [question_after_context(m.get(TEXT) or "")] if q]
+        if not asked:
+            return
+        classifier = self.model["classifier"]
+        features = [self.model["char"].transform([q for _, q in asked]),
+                    self.model["word"].transform([q for _, q in asked])]
+        dense = self._dense([m for m, _ in asked])
+        if dense is not None:
+            features.append(dense)
+        for (message, _), row in zip(asked, classifier.predict_proba(sp.hstack(features, format="csr"))):
+            best = int(np.argmax(row))
+            name, confidence = str(classifier.classes_[best]), float(row[best])
+            current = message.get(INTENT) or {}
+            if confidence <= current.get("confidence", 0.0) or confidence < MIN_CONTEXT_QUESTION_CONFIDENCE:
+                continue  # the whole message says it as clearly, or the question alone is vague
+            if name.startswith(QUESTION_TOPIC_PREFIX) or name in REQUEST_INTENTS:
                 ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != name]
                 chosen = {"name": name, "confidence": confidence}
                 message.set(INTENT, chosen, add_to_output=True)

@@ -114,3 +114,11 @@ def test_two_questions_in_one_message_get_one_topic_each_in_order(storage, with_
     assert message.get(QUESTIONS_KEY) == ["ask_pillars", "ask_piloting"]
     assert QUESTIONS_KEY in message.as_dict(only_output_properties=True)  # reaches the tracker
     assert classify(classifier, "c'est quoi les quatre piliers ?", with_vectors).get(QUESTIONS_KEY) is None
+
+
+@pytest.mark.parametrize("with_vectors", [False, True])
+def test_the_question_after_a_long_context_is_what_is_classified(storage, with_vectors):
+    classifier = train(storage, with_vectors)
+    text = ("Bonjour, nous sommes une fromagerie de huit salariés en Savoie et un grossiste de la vallée "
+            "nous a contactés la semaine dernière. Quels sont les quatre piliers ?")
+    assert classify(classifier, text, with_vectors).get(INTENT)["name"] == "ask_pillars"

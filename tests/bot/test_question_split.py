@@ -20,3 +20,15 @@ def test_two_questions_are_found_and_one_stays_one(text, count):
 def test_the_questions_keep_their_order():
     first, second = question_clauses("quels sont les piliers et comment on pilote ensuite ?")
     assert "piliers" in first and "pilote" in second
+
+
+def test_the_question_after_sentences_of_context():
+    from bot.question_split import question_after_context
+
+    text = ("On est un petit atelier de céramique à Limoges, trois personnes, et une boutique de déco "
+            "veut vendre nos pièces. Comment savoir si c'est un vrai partenariat ?")
+    assert question_after_context(text) == "Comment savoir si c'est un vrai partenariat ?"
+    assert question_after_context("Quels sont les piliers ?") is None  # no context
+    assert question_after_context("Bonjour. Les piliers ?") is None  # too little context to drown it
+    assert question_after_context("Nous sommes une PME de quarante personnes dans le bâtiment, à Lyon, "
+                                  "avec deux associés.") is None  # no question

@@ -121,3 +121,14 @@ def test_a_greeting_with_a_request_does_the_request(live_stack, message, first):
 def test_a_greeting_with_a_remark_stays_a_greeting(live_stack):
     said = texts(live_stack.chat(new_sender(), "bonjour, je découvre votre site"))
     assert said[0] == K.line("greet")[0]
+
+
+@pytest.mark.parametrize("message, topic", [
+    ("Nous sommes une PME de 15 personnes et un distributeur régional veut travailler avec nous dès janvier. "
+     "Sur quoi faut-il être vigilant pour que ça fonctionne ?", "pillars"),
+    ("On travaille avec un cabinet comptable depuis 5 ans, ils nous envoient des clients et on leur en envoie. "
+     "À partir de quand peut-on dire que c'est un partenariat ?", "partnership_definition"),
+])
+def test_a_question_after_its_context_gets_the_texts_answer(live_stack, message, topic):
+    said = texts(live_stack.chat(new_sender(), message))
+    assert said[0] == K.topics[topic].messages[0]
