@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Literal
 
-from bot.diagnostic import RELATIONSHIPS, Questionnaire, load_questionnaire
+from bot.diagnostic import Questionnaire, load_questionnaire
 from bot.nlp import fold, get_nlp, normalise
 
 log = logging.getLogger(__name__)

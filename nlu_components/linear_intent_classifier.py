@@ -225,6 +225,29 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._classify_each_question(messages)
         return messages
 
+    def _best_of_parts(self, parts: List[tuple]) -> List[tuple]:
+        """(message, part of its text) → (message, best intent, its confidence): the part's own
+        words and characters, with the whole message's sentence vector."""
+        classifier = self.model["classifier"]
+        features = [self.model["char"].transform([p for _, p in parts]),
+                    self.model["word"].transform([p for _, p in parts])]
+        dense = self._dense([m for m, _ in parts])
+        if dense is not None:
+            features.append(dense)
+        best = []
+        for (message, _), row in zip(parts, classifier.predict_proba(sp.hstack(features, format="csr"))):
+            index = int(np.argmax(row))
+            best.append((message, str(classifier.classes_[index]), float(row[index])))
+        return best
+
+    @staticmethod
+    def _choose(message: Message, name: str, confidence: float) -> None:
+        """Make ``name`` the message's intent, first of its ranking."""
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != name]
+        chosen = {"name": name, "confidence": confidence}
+        message.set(INTENT, chosen, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [chosen, *ranking][: max(1, len(ranking) + 1)], add_to_output=True)
+
     def _classify_after_greeting(self, messages: List[Message]) -> None:
         greeted = []
         for message in messages:
@@ -235,24 +258,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 greeted.append((message, rest))
         if not greeted:
             return
-        classifier = self.model["classifier"]
-        features = [self.model["char"].transform([r for _, r in greeted]),
-                    self.model["word"].transform([r for _, r in greeted])]
-        dense = self._dense([m for m, _ in greeted])
-        if dense is not None:
-            features.append(dense)
-        for (message, _), row in zip(greeted, classifier.predict_proba(sp.hstack(features, format="csr"))):
-            best = int(np.argmax(row))
-            name, confidence = str(classifier.classes_[best]), float(row[best])
+        for message, name, confidence in self._best_of_parts(greeted):
             current = message.get(INTENT) or {}
             if current.get("name") != "greet" and current.get("confidence", 0.0) >= confidence:
                 continue  # the whole message already says it as clearly
             if (name in REQUEST_INTENTS and confidence >= MIN_REQUEST_CONFIDENCE) or (
                     name.startswith(QUESTION_TOPIC_PREFIX) and confidence >= MIN_GREETED_QUESTION_CONFIDENCE):
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != name]
-                chosen = {"name": name, "confidence": confidence}
-                message.set(INTENT, chosen, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [chosen, *ranking][: max(1, len(ranking) + 1)], add_to_output=True)
+                self._choose(message, name, confidence)
 
     def _classify_the_question_after_context(self, messages: List[Message]) -> None:
         """« On est une agence de 6 personnes à Nantes… C'est vraiment utile ? »: the question
@@ -261,23 +273,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         asked = [(m, q) for m in messages for q in [question_after_context(m.get(TEXT) or "")] if q]
         if not asked:
             return
-        classifier = self.model["classifier"]
-        features = [self.model["char"].transform([q for _, q in asked]),
-                    self.model["word"].transform([q for _, q in asked])]
-        dense = self._dense([m for m, _ in asked])
-        if dense is not None:
-            features.append(dense)
-        for (message, _), row in zip(asked, classifier.predict_proba(sp.hstack(features, format="csr"))):
-            best = int(np.argmax(row))
-            name, confidence = str(classifier.classes_[best]), float(row[best])
+        for message, name, confidence in self._best_of_parts(asked):
             current = message.get(INTENT) or {}
             if confidence <= current.get("confidence", 0.0) or confidence < MIN_CONTEXT_QUESTION_CONFIDENCE:
                 continue  # the whole message says it as clearly, or the question alone is vague
             if name.startswith(QUESTION_TOPIC_PREFIX) or name in REQUEST_INTENTS:
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != name]
-                chosen = {"name": name, "confidence": confidence}
-                message.set(INTENT, chosen, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [chosen, *ranking][: max(1, len(ranking) + 1)], add_to_output=True)
+                self._choose(message, name, confidence)
 
     def _classify_each_question(self, messages: List[Message]) -> None:
         """« quels sont les piliers, et comment on pilote ? »: one topic per question, in order.

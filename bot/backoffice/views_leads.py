@@ -64,13 +64,16 @@ async def export_csv(request: Request) -> Response:
     )
 
 
-async def lead_page(request: Request) -> Response:
-    backoffice = request.app.state.backoffice
-    lead_id = _lead_id(request)
+async def _report(request: Request) -> dict:
+    """The lead's whole report (its conversations included), or the French 404."""
     try:
-        report = await run_in_threadpool(backoffice.leads.report, lead_id)
+        return await run_in_threadpool(request.app.state.backoffice.leads.report, _lead_id(request))
     except LeadNotFound:
         raise _not_found() from None
+
+
+async def lead_page(request: Request) -> Response:
+    report = await _report(request)
     return render(
         request, "lead.html", report=report, lead=report["lead"], statuses=[(s, STATUS_LABELS.get(s, s)) for s in LEAD_STATUSES],
         done=DONE_MESSAGES.get(request.query_params.get("done", ""), ""),
@@ -118,12 +121,7 @@ async def mark_contacted(request: Request) -> Response:
 
 
 async def erase_confirm(request: Request) -> Response:
-    backoffice = request.app.state.backoffice
-    lead_id = _lead_id(request)
-    try:
-        report = await run_in_threadpool(backoffice.leads.report, lead_id)
-    except LeadNotFound:
-        raise _not_found() from None
+    report = await _report(request)
     return render(request, "erase.html", lead=report["lead"], conversations=len(report["lead"]["sender_ids"]))
 
 
