@@ -15,6 +15,26 @@ def test_fresh_random_uuids_are_always_accepted():
         assert refusal(uuid.uuid4().hex) is None
 
 
+def binomial_tail(n: int, p: float, k: int) -> float:
+    from math import comb
+
+    return sum(comb(n, j) * p ** j * (1 - p) ** (n - j) for j in range(k, n + 1))
+
+
+def test_a_real_uuid4_is_refused_with_a_negligible_probability():
+    """The thresholds against the 30 random hex digits of a uuid4 (2 more are fixed)."""
+    from math import comb, floor
+
+    from bot.sender_ids import MAX_SHARE_OF_ONE_CHAR, MAX_SHARE_OF_STEPS, MIN_DISTINCT
+
+    one_char = 16 * binomial_tail(30, 1 / 16, floor(MAX_SHARE_OF_ONE_CHAR * 32) + 1 - 2)
+    few_distinct = comb(16, MIN_DISTINCT - 1) * ((MIN_DISTINCT - 1) / 16) ** 30
+    steps = binomial_tail(31, 2 / 16, floor(MAX_SHARE_OF_STEPS * 31) + 1 - 4)
+    assert one_char < 1e-12 and few_distinct < 1e-12 and steps < 1e-12, (one_char, few_distinct, steps)
+    # The one CI met: 13 « a » of 32 was once more than the share allowed.
+    assert refusal("a6aa8a58-e59a-4a21-ab96-adaaaaa50dd1") is None
+
+
 @pytest.mark.parametrize("sender", [
     str(uuid.uuid4()).upper(),
     f"test-{uuid.uuid4()}",
