@@ -89,6 +89,13 @@ def assign(session: Session, texts: Iterable[str], intent: str, actor: str) -> i
     return count
 
 
+def pending_count(session: Session) -> int:
+    """Phrasings assigned since the data file was last written."""
+    return session.execute(
+        sa.select(sa.func.count()).select_from(ReviewedPhrasing).where(ReviewedPhrasing.exported_at.is_(None))
+    ).scalar_one()
+
+
 def assigned_texts(session: Session) -> Dict[str, str]:
     rows = session.execute(sa.select(ReviewedPhrasing.text, ReviewedPhrasing.intent)).all()
     return {normalise(text): intent for text, intent in rows}

@@ -21,9 +21,7 @@ def _groups(backoffice):  # noqa: ANN001
     messages = unanswered.missed_messages(backoffice.settings.tracker_db_url, since)
     with session_scope(backoffice.leads.factory) as session:
         already = nlu_review.assigned_texts(session)
-        pending = sum(1 for _ in session.execute(
-            nlu_review.sa.select(nlu_review.ReviewedPhrasing.id).where(nlu_review.ReviewedPhrasing.exported_at.is_(None))
-        ))
+        pending = nlu_review.pending_count(session)
     return unanswered.group_messages(messages, already), len(messages), pending
 
 

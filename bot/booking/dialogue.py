@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 
 from bot.booking.settings import WEEKDAYS
 from bot.booking.slots import Wish
-from bot.booking.wishes import LATER, NONE_FIT, OTHER_DAY, read_wish
+from bot.booking.wishes import HOUR, LATER, NONE_FIT, OTHER_DAY, read_wish
 from bot.nlp import fold
 
 CALLBACK = "callback"  # booking_slot value: the visitor prefers a call back
@@ -38,7 +38,7 @@ CALLBACK_WORDS = re.compile(
 VIDEO = re.compile(r"\b(?:visio\w*|video\w*|teams|zoom|meet|google meet|skype|webcam|camera|ecran|en ligne|distanciel|whereby|jitsi)\b")
 PHONE = re.compile(r"\b(?:tel|tele(?:phone)?|telephon\w*|phone|appel\w*|portable|mobile|au bout du fil|de vive voix|gsm)\b")
 ANY_MODE = re.compile(r"\b(?:peu importe|indifferent\w*|comme vous (?:voulez|preferez)|comme tu veux|les deux|l'un ou l'autre|n'importe|egal|pas de preference|ca m'est egal)\b")
-_HOUR = re.compile(r"\b(\d{1,2})\s*(?:h|heures?|:)\s*(\d{2})?")
+_HOUR = re.compile(rf"\b{HOUR}")
 _DAY_NUMBER = re.compile(r"\b(?:le |du )?(\d{1,2}|1er)\b(?!\s*(?:h|heures?|:|\d))")
 # A rank or a slot refused: « pas le premier », « aucun », « un autre ».
 _REFUSED = re.compile(r"\b(?:pas|sauf|autre|autres|aucun\w*|ni)\b")

@@ -102,9 +102,10 @@ class BookingService:
 
         env = os.environ if env is None else env
         settings = default_settings()
-        link = (env.get("BACKOFFICE_URL") or "").rstrip("/")
+        from bot.leads.report import backoffice_link
+
         return cls(settings, calendars_from_env(settings.timezone, env), lead_service,
-                   lead_link=f"{link}/leads/{{id}}" if link else None)
+                   lead_link=backoffice_link("{id}", env))  # a template: the lead's id comes later
 
     @property
     def enabled(self) -> bool:

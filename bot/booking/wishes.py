@@ -19,7 +19,7 @@ from bot.nlp import fold
 _MONTHS_FOLDED = tuple(fold(m) for m in MONTHS)
 _MONTH_ALIASES = {"fev": 2, "fevr": 2, "janv": 1, "sept": 9, "oct": 10, "nov": 11, "dec": 12, "avr": 4, "juil": 7}
 _DAY = "|".join(WEEKDAYS)
-_HOUR = r"(\d{1,2})\s*(?:h|heures?|:)\s*(\d{2})?"
+HOUR = r"(\d{1,2})\s*(?:h|heures?|:)\s*(\d{2})?"  # « 14h », « 9 h 30 », « 10:15 » (also bot/booking/dialogue.py)
 
 LATER = re.compile(r"\b(?:plus tard|plus loin|d'autres|autres? (?:creneaux?|dates?|horaires?|moments?|propositions?)"
                    r"|suivants?|la suite|apres (?:ca|ceux-ci|ces creneaux)|encore)\b")
@@ -44,9 +44,9 @@ MORNING = re.compile(r"\bmatin(?:ee)?s?\b|\bavant (?:midi|le dej\w*)\b")
 AFTERNOON = re.compile(r"\bapres[- ]?midis?\b|\baprem\b|\bapres (?:le )?(?:dej\w*|midi)\b")
 LATE_DAY = re.compile(r"\bfin (?:de (?:la )?journee|d'apres[- ]?midi|de l'apres[- ]?midi)\b|\bsoir(?:ee)?\b|\bapres le (?:boulot|travail)\b")
 LUNCH = re.compile(r"\bentre midi et (?:deux|2|14 ?h)\b|\bpause dej\w*\b|\bheure du dej\w*\b")
-FROM_HOUR = re.compile(rf"\b(?:apres|a partir de|des|passe|pas avant|rien avant|plus tard que|au plus tot a)\s+{_HOUR}")
-UNTIL_HOUR = re.compile(rf"\b(?:avant|pas apres|rien apres|jusqu'a|au plus tard a|d'ici)\s+{_HOUR}")
-AT_HOUR = re.compile(rf"(?:\b(?:a|vers|sur les|aux alentours de|pour|autour de)\s+)?\b{_HOUR}(?![\d])")
+FROM_HOUR = re.compile(rf"\b(?:apres|a partir de|des|passe|pas avant|rien avant|plus tard que|au plus tot a)\s+{HOUR}")
+UNTIL_HOUR = re.compile(rf"\b(?:avant|pas apres|rien apres|jusqu'a|au plus tard a|d'ici)\s+{HOUR}")
+AT_HOUR = re.compile(rf"(?:\b(?:a|vers|sur les|aux alentours de|pour|autour de)\s+)?\b{HOUR}(?![\d])")
 NIGHT = re.compile(r"\b(?:du matin|de la nuit|la nuit|du soir)\b")
 
 

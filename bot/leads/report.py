@@ -10,7 +10,7 @@ partner choice and piloting) and the transcript; the e-mail templates and
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
 from bot.leads.models import Lead
@@ -262,7 +262,7 @@ def pillars_ascii(pillars: List[dict]) -> List[str]:
     return [line.rstrip() for line in (top, legs, legs, feet, names)]
 
 
-def backoffice_link(lead_id: int, env: Optional[Dict[str, str]] = None) -> Optional[str]:
+def backoffice_link(lead_id: object, env: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """The lead's page in the back office (``BACKOFFICE_URL``, set by make run), or None."""
     import os
 
