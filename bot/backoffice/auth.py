@@ -38,6 +38,7 @@ from bot.leads.models import utcnow
 
 SESSION_COOKIE = "sip_backoffice"
 CONCURRENT_CHECKS = 4
+KEPT_DAYS = 30  # login attempts and ended sessions
 PER_CLIENT_FACTOR, PER_NAME_FACTOR = 4, 10
 _checks = threading.BoundedSemaphore(CONCURRENT_CHECKS)
 LOGIN_CSRF_COOKIE = "sip_backoffice_login"
@@ -100,7 +101,12 @@ class Authenticator:
 
     def begin_attempt(self, session: Session, username: str, client: str) -> int:
         """Write the attempt (as failed until proven otherwise), in the caller's transaction,
-        which must commit before :meth:`finish_attempt`: parallel attempts see each other."""
+        which must commit before :meth:`finish_attempt`: parallel attempts see each other.
+        Attempts and ended sessions older than :data:`KEPT_DAYS` are deleted on the way: a
+        typed name and an address are personal data, kept no longer than the limit needs."""
+        forgotten = utcnow() - dt.timedelta(days=KEPT_DAYS)
+        session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at < forgotten))
+        session.execute(sa.delete(UserSession).where(UserSession.ended_at < forgotten))
         attempt = LoginAttempt(at=utcnow(), username=normalise_username(username)[:64],
                                client=(client or "inconnu")[:64], succeeded=False)
         session.add(attempt)

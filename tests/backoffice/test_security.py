@@ -157,6 +157,26 @@ def test_login_is_rate_limited_per_client_across_account_names(backoffice, leads
     assert client.login("claire", PASSWORD).status == 429
 
 
+def test_old_login_attempts_and_ended_sessions_are_forgotten(backoffice, leads):
+    from bot.backoffice.auth import KEPT_DAYS
+
+    add_account(leads)
+    client = backoffice.session()
+    client.login("claire", "mauvais mot de passe")
+    client.login()
+    client.post("/logout")
+    with session_scope(leads.factory) as session:
+        for row in [*session.execute(sa.select(LoginAttempt)).scalars(), *session.execute(sa.select(UserSession)).scalars()]:
+            if isinstance(row, LoginAttempt):
+                row.at -= dt.timedelta(days=KEPT_DAYS + 1)
+            else:
+                row.ended_at -= dt.timedelta(days=KEPT_DAYS + 1)
+    backoffice.session().login()  # the next attempt clears what is too old
+    with session_scope(leads.factory) as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(LoginAttempt)).scalar_one() == 1
+        assert session.execute(sa.select(sa.func.count()).select_from(UserSession)).scalar_one() == 1
+
+
 def test_a_forged_forwarded_address_is_not_a_new_client(backoffice, leads):
     add_account(leads)
     for number in range(backoffice.settings.login_max_failures):
