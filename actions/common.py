@@ -15,6 +15,7 @@ from bot.typography import french_spacing
 from bot.text import is_too_long
 
 STEP_SLOT = "coaching_step"
+QUESTIONS_KEY = "questions"  # set by nlu_components/linear_intent_classifier.py
 STATUS_SLOT = "coaching_status"
 
 
@@ -55,6 +56,40 @@ def latest_intent(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
+def intents_asked(tracker: Tracker) -> list[str]:
+    """The intents of a message that asks several things, in order (else empty)."""
+    intents = (tracker.latest_message or {}).get(QUESTIONS_KEY) or []
+    return [i for i in intents if isinstance(i, str)]
+
+
+def _first_reply_of_the_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Nothing said yet since the visitor's message, by this action or an earlier one."""
+    if dispatcher.messages:
+        return False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return True
+        if event.get("event") == "bot":
+            return False
+    return True
+
+
+def answers_asked_with_the_request(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Reply]:
+    """« c'est quoi les piliers ? et vous pouvez évaluer mon projet ? »: the message's intent is
+    the request (its rule runs); the questions that came with it are answered first, in the
+    turn's first bubbles, whichever action speaks first."""
+    intents = intents_asked(tracker)
+    intent = latest_intent(tracker)
+    if len(intents) < 2 or intent not in intents or intent.startswith("ask_"):
+        return None
+    if not _first_reply_of_the_turn(dispatcher, tracker):
+        return None
+    others = [i for i in intents if i != intent]
+    if intent == "book_meeting":  # the free slots come with the number and the site already
+        others = [i for i in others if i != "ask_contact_info"]
+    return coach().answers_before_request(others)
+
+
 def typeset(reply: Reply) -> Reply:
     return Reply(
         tuple(french_spacing(m) for m in reply.messages),
@@ -66,6 +101,9 @@ def typeset(reply: Reply) -> Reply:
 def send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> None:
     """One bubble per message, the buttons (and any custom payload) under the last one. The
     same message twice never gets the same bubbles twice (bot/repetition.py)."""
+    questions_first = answers_asked_with_the_request(dispatcher, tracker)
+    if questions_first is not None:
+        reply = questions_first.then(reply)
     reply = typeset(reply)  # French spacing on every line, Python-made ones too (bot/typography.py)
     previous_message, previous_reply, message = previous_turn(tracker.events)
     if is_repeat(previous_message, previous_reply, message, reply):

@@ -6,17 +6,11 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import coach, latest_intent, latest_text, send, session_events, session_state
 from bot.coaching import topic_for_intent
 
+from actions.common import coach, intents_asked, latest_intent, latest_text, send, session_events, session_state
+
 FALLBACK_INTENT = "nlu_fallback"
-QUESTIONS_KEY = "questions"  # set by nlu_components/linear_intent_classifier.py
-
-
-def questions_asked(tracker: Tracker) -> list[str]:
-    """The topics of a message that asks several questions, in order (else empty)."""
-    intents = (tracker.latest_message or {}).get(QUESTIONS_KEY) or []
-    return [topic for topic in (topic_for_intent(i) for i in intents if isinstance(i, str)) if topic]
 
 
 class ActionAnswerQuestion(Action):
@@ -26,9 +20,9 @@ class ActionAnswerQuestion(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         marc = coach()
         topic = topic_for_intent(latest_intent(tracker))
-        several = questions_asked(tracker)
+        several = intents_asked(tracker)
         if len(several) >= 2:  # « quels sont les piliers, et comment on pilote ? »: both, in order
-            send(dispatcher, tracker, marc.answer_several(several, session_state(tracker)))
+            send(dispatcher, tracker, marc.answer_intents(several, session_state(tracker)))
         elif marc.knows_topic(topic):
             before = session_state(tracker)
             after = marc.past_what_was_answered(topic, before)
@@ -44,7 +38,11 @@ class ActionSmallTalk(Action):
         return "action_small_talk"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        send(dispatcher, tracker, coach().small_talk(latest_intent(tracker), session_state(tracker)))
+        several = intents_asked(tracker)
+        if len(several) >= 2:  # « t'es un robot ? et c'est quoi les piliers ? »: both, in order
+            send(dispatcher, tracker, coach().answer_intents(several, session_state(tracker)))
+        else:
+            send(dispatcher, tracker, coach().small_talk(latest_intent(tracker), session_state(tracker)))
         return []
 
 
@@ -59,9 +57,9 @@ class ActionClarify(Action):
         if not latest_text(tracker).strip():
             send(dispatcher, tracker, marc.line("empty", ("coaching", "question")))
             return []
-        several = questions_asked(tracker)
+        several = intents_asked(tracker)
         if len(several) >= 2:  # unsure of the whole message, sure of each of its two questions
-            send(dispatcher, tracker, marc.answer_several(several, session_state(tracker)))
+            send(dispatcher, tracker, marc.answer_intents(several, session_state(tracker)))
             return []
         ranking = (tracker.latest_message or {}).get("intent_ranking") or []
         candidates = [item.get("name") for item in ranking if item.get("name") != FALLBACK_INTENT]

@@ -219,6 +219,31 @@ class Coach:
             first = first.then(Reply(self.k.topics[key].messages))
         return first.then(self.answer(known[-1], state))
 
+    def answer_intents(self, intents: Sequence[str], state: SessionState) -> Reply:
+        """Two questions in one message, one of them small talk (« t'es un robot ? et c'est quoi
+        les piliers ? »): each reply in turn, the closing line and buttons of the last one."""
+        said = [i for i in dict.fromkeys(intents) if self.knows_topic(topic_for_intent(i)) or i in SMALL_TALK]
+        if not said:
+            return self.clarify([])
+        *first, last = said
+        key = topic_for_intent(last)
+        reply = self.answer(key, state) if self.knows_topic(key) else self.small_talk(last, state)
+        before = self.answers_before_request(first)
+        return before.then(reply) if before else reply
+
+    def answers_before_request(self, intents: Sequence[str]) -> Optional[Reply]:
+        """« c'est quoi les piliers ? et vous pouvez évaluer mon projet ? »: the answers to the
+        questions asked with a request, said before the request is done; no closing line and no
+        buttons, the request's own reply follows."""
+        messages: list[str] = []
+        for intent in dict.fromkeys(intents):
+            key = topic_for_intent(intent)
+            if self.knows_topic(key):
+                messages += self.k.topics[key].messages
+            elif intent in SMALL_TALK:
+                messages += self.line(SMALL_TALK[intent][0]).messages
+        return Reply(tuple(messages)) if messages else None
+
     def clarify(self, candidate_intents: Sequence[str]) -> Reply:
         """A message we are not sure of: offer the two likeliest topics rather than guess."""
         topics = [

@@ -14,26 +14,52 @@ from bot.nlp import fold
 
 MAX_QUESTIONS = 3
 _QUESTION_WORDS = (
-    r"comment|pourquoi|quel|quels|quelle|quelles|combien|quand|ou|qui|que|qu'est-ce|est-ce|c'est quoi|ca sert"
-    r"|a quoi|faut-il|peut-on|doit-on|y a-t-il|et si|et le|et la|et les|et pour|et comment|et pourquoi"
+    r"comment|pourquoi|quel|quels|quelle|quelles|combien|quand|ou|qui|que|qu'est-ce|est-ce|c'est quoi|c quoi"
+    r"|ckoi|ca sert|a quoi|faut-il|peut-on|doit-on|y a-t-il|et si|et le|et la|et les|et pour|et comment"
+    r"|et pourquoi"
 )
-_OPENS_AS_QUESTION = re.compile(rf"^(?:et\s+|puis\s+|aussi\s+|alors\s+)?(?:{_QUESTION_WORDS})\b|^\w+-(?:t-)?(?:il|on|vous|tu)\b")
-# « …, et comment… », « … et pourquoi… », « … puis combien… »: a second question joined to the first.
-_JOINED = re.compile(rf"(?:,\s*|\s+)(?:et|puis|aussi|sinon)\s+(?=(?:{_QUESTION_WORDS})\b)")
+# Asking for something is a question too: « tu peux évaluer mon projet ? », « donne-moi le
+# numéro », « explique-moi les piliers ».
+_REQUEST_WORDS = (
+    r"tu peux|tu pourrais|vous pouvez|vous pourriez|pouvez-vous|peux-tu|pourriez-vous|je peux|on peut"
+    r"|donne|donnez|explique|expliquez|dis|dites|redis|redites|rappelle|rappelez|evalue|evaluez"
+)
+_OPENS_AS_QUESTION = re.compile(
+    rf"^(?:et\s+|puis\s+|aussi\s+|alors\s+|sinon\s+|ensuite\s+|apres\s+|du coup\s+)*"
+    rf"(?:{_QUESTION_WORDS}|{_REQUEST_WORDS})\b|^\w+-(?:t-)?(?:il|on|vous|tu)\b")
+# A wish is a request only as a sentence of its own (« … ? Je voudrais aussi un rendez-vous. »),
+# not inside the context (« on est une PME et on voudrait s'associer avec un café »).
+_WISH = re.compile(r"^(?:je voudrais|j'aimerais|je veux|je souhaite|on voudrait|on aimerait)\b"
+                   r".*\b(?:rendez-vous|rdv|rappel\w*|consultant|evalu\w*|diagnostic|numero|contact\w*)")
+# A question word later in the part: « vous êtes qui chez Sales In Progress », « vous prenez combien ».
+_ASKS_SOMEWHERE = re.compile(
+    r"\b(?:qui|quoi|combien|comment|pourquoi)\s*$|\b(?:c'est quoi|c quoi|ca sert a quoi)\b"
+    r"|^(?:vous|tu|on|ca|c'est)\s+\w+\s+(?:qui|quoi|combien|ou)\b")
+# « …, et comment… », « … et pourquoi… », « … puis combien… », « …, et après tu peux… »: a
+# second question joined to the first.
+_JOINED = re.compile(
+    rf"(?:,\s*|\s+)(?:et|puis|aussi|sinon|ensuite)(?:\s+(?:apres|ensuite|sinon|aussi|du coup|puis))?\s+"
+    rf"(?=(?:{_QUESTION_WORDS}|{_REQUEST_WORDS})\b)")
 
 
 def question_clauses(text: str) -> list[str]:
     """The questions of a message, in order; one element when it asks one question (or none)."""
     parts: list[str] = []
-    for chunk in re.split(r"\?+", text):
+    for chunk in re.split(r"\?+|(?<=[.!])\s+", text):
         folded = fold(chunk)
         cuts = [0] + [m.start() for m in _JOINED.finditer(folded)] + [len(chunk)]
         parts += [chunk[a:b].strip(" ,;.!") for a, b in zip(cuts, cuts[1:])]
     parts = [p for p in parts if len(p.split()) >= 2]
     if len(parts) < 2:
         return [text]
-    questions = [p for p in parts if _OPENS_AS_QUESTION.search(fold(p).lstrip(" ,")) or _ends_with_mark(text, p)]
+    questions = [p for p in parts if _asks(text, p)]
     return questions[:MAX_QUESTIONS] if len(questions) >= 2 else [text]
+
+
+def _asks(text: str, part: str) -> bool:
+    folded = fold(part).lstrip(" ,")
+    return bool(_OPENS_AS_QUESTION.search(folded) or _ASKS_SOMEWHERE.search(folded) or _WISH.search(folded)) \
+        or _ends_with_mark(text, part)
 
 
 def _ends_with_mark(text: str, part: str) -> bool:

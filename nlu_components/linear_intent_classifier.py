@@ -54,6 +54,8 @@ GREETING = re.compile(
 REQUEST_INTENTS = frozenset({"book_meeting", "cancel_booking", "move_booking", "start_diagnostic",
                              "start_coaching", "request_contact"})
 MIN_REQUEST_CONFIDENCE = 0.5
+# Small talk that can come with a question (« t'es un robot ? et c'est quoi les piliers ? »).
+SIDE_INTENTS = frozenset({"bot_challenge"})
 MIN_GREETED_QUESTION_CONFIDENCE = 0.75
 # The question after a context, read alone: kept above this (and above the whole message's).
 MIN_CONTEXT_QUESTION_CONFIDENCE = 0.6
@@ -281,9 +283,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 self._choose(message, name, confidence)
 
     def _classify_each_question(self, messages: List[Message]) -> None:
-        """« quels sont les piliers, et comment on pilote ? »: one topic per question, in order.
-        The clauses share the whole message's sentence vector (spaCy saw the whole message);
-        their words and characters are their own."""
+        """« quels sont les piliers, et comment on pilote ? »: one intent per question, in order.
+        A topic, a request (« … et tu peux évaluer mon projet ? ») or « t'es un robot ? » each
+        count; the message's intent becomes the first request (its rule runs, the actions answer
+        the questions first) or else the first topic. The clauses share the whole message's
+        sentence vector (spaCy saw the whole message); their words and characters are their own."""
         classifier = self.model["classifier"]
         for message in messages:
             clauses = question_clauses(message.get(TEXT) or "")
@@ -293,11 +297,18 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             dense = self._dense([message])
             if dense is not None:
                 texts_features.append(sp.vstack([dense] * len(clauses), format="csr"))
-            topics: List[str] = []
+            asked: Dict[str, float] = {}
             for row in classifier.predict_proba(sp.hstack(texts_features, format="csr")):
                 best = int(np.argmax(row))
                 name = str(classifier.classes_[best])
-                if row[best] >= MIN_QUESTION_CONFIDENCE and name.startswith(QUESTION_TOPIC_PREFIX) and name not in topics:
-                    topics.append(name)
-            if len(topics) >= 2:
-                message.set(QUESTIONS_KEY, topics, add_to_output=True)
+                if row[best] >= MIN_QUESTION_CONFIDENCE and name not in asked and (
+                        name.startswith(QUESTION_TOPIC_PREFIX) or name in REQUEST_INTENTS or name in SIDE_INTENTS):
+                    asked[name] = float(row[best])
+            if len(asked) < 2:
+                continue
+            message.set(QUESTIONS_KEY, list(asked), add_to_output=True)
+            requests = [n for n in asked if n in REQUEST_INTENTS]
+            topics = [n for n in asked if n.startswith(QUESTION_TOPIC_PREFIX)]
+            route = (requests or topics or [None])[0]
+            if route is not None and (message.get(INTENT) or {}).get("name") != route:
+                self._choose(message, route, asked[route])

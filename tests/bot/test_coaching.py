@@ -183,6 +183,19 @@ def test_two_questions_are_answered_in_turn_with_one_closing_prompt(coach):
     assert sum(reply.messages.count(p) for p in K.after_answer_prompts) == 1
 
 
+def test_small_talk_and_a_question_are_answered_in_order(coach):
+    reply = coach.answer_intents(["bot_challenge", "ask_pillars"], SessionState())
+    robot, pillars = K.line("bot_challenge"), K.topics["pillars"].messages
+    assert reply.messages[: len(robot) + len(pillars)] == robot + pillars
+    assert reply.buttons == coach.answer("pillars", SessionState()).buttons  # those of the last answer
+
+
+def test_the_answers_said_before_a_request_have_no_closing_line_nor_buttons(coach):
+    reply = coach.answers_before_request(["ask_pillars", "book_meeting"])
+    assert reply.messages == K.topics["pillars"].messages and reply.buttons == ()
+    assert coach.answers_before_request(["request_contact"]) is None  # nothing to answer first
+
+
 @pytest.mark.parametrize("text, topic, part", [
     ("ça sert à quoi le contrat ?", "pillars", "contract"),
     ("un bon équilibre dans la relation, ça veut dire quoi ?", "pillars", "balance"),

@@ -12,6 +12,15 @@ from bot.question_split import question_clauses
     ("Nous sommes une PME de 15 personnes, on lance un partenariat. Sur quoi faut-il être vigilant ?", 1),
     ("je veux savoir comment piloter et évaluer mon partenariat", 1),
     ("bonjour", 1),
+    # a request or small talk with a question (issue 12)
+    ("Explique-moi les quatre piliers, et après tu peux évaluer mon projet ?", 2),
+    ("Quels sont les risques ? Je voudrais aussi un rendez-vous avec un consultant.", 2),
+    ("vous êtes qui au juste, et c quoi un partenariat ?", 2),
+    ("t'es un robot ? et sinon c'est quoi les piliers", 2),
+    # context, not a second question
+    ("On est une PME et on voudrait s'associer avec un café. Comment bien choisir ?", 1),
+    ("J'aimerais grandir vite sans lever de fonds. Pourquoi faire un partenariat ?", 1),
+    ("Vous pouvez regarder notre projet et le comparer aux piliers ?", 1),
 ])
 def test_two_questions_are_found_and_one_stays_one(text, count):
     assert len(question_clauses(text)) == count

@@ -79,6 +79,28 @@ def test_two_questions_in_one_message_get_both_answers_in_order(live_stack):
     assert said[: len(pillars) + len(piloting)] == pillars + piloting
 
 
+def test_a_question_and_a_request_get_the_answer_then_the_request(live_stack):
+    said = texts(live_stack.chat(new_sender(), "Explique-moi les quatre piliers, et après tu peux évaluer mon projet ?"))
+    pillars = list(K.topics["pillars"].messages)
+    assert said[: len(pillars)] == pillars
+    assert said[len(pillars):len(pillars) + len(K.line("diagnostic_intro"))] == list(K.line("diagnostic_intro"))
+    assert said[-1].endswith(Q.questions[0].prompt)  # the first question, the diagnostic started
+
+
+def test_a_request_first_then_a_question_still_answers_the_question_first(live_stack):
+    reply = live_stack.chat(new_sender(), "vous pouvez me rappeler ? et c'est quoi un partenariat au juste ?")
+    said = texts(reply)
+    definition = list(K.topics["partnership_definition"].messages)
+    assert said[: len(definition)] == definition
+    assert said[-1] == K.contact_questions["name"][0]  # asked for: the form opens
+
+
+def test_small_talk_and_a_question_get_both(live_stack):
+    said = texts(live_stack.chat(new_sender(), "t'es un robot ? et sinon c'est quoi les piliers"))
+    robot, pillars = list(K.line("bot_challenge")), list(K.topics["pillars"].messages)
+    assert said[: len(robot) + len(pillars)] == robot + pillars
+
+
 @pytest.mark.parametrize("message, topic, part", [
     ("ça sert à quoi le contrat ?", "pillars", "contract"),
     ("un bon équilibre dans les relations, c'est quoi ?", "pillars", "balance"),
