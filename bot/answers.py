@@ -63,7 +63,8 @@ sans doute | sans aucun doute | sans hésiter | sans problème | sans souci | pa
 pas de problème | aucun problème | aucun souci | c'est sûr | c'est certain | of course | affirmatif |
 parfaitement | à fond | à 100 % | cent pour cent | plutôt oui | nickel | impec | impeccable | au top |
 grave | trop bien | ça va | sans problème aucun | je pense que oui | je crois que oui |
-bien sûr que oui | évidemment que oui | volontiers | tout à fait oui | certes
+bien sûr que oui | évidemment que oui | volontiers | tout à fait oui | certes | globalement oui |
+dans l'ensemble oui | en gros oui
 """
 _YES_CONTENT = """
 c'est le cas | on a ça | c'est bon | ça marche | vraiment | complètement | totalement | entièrement |
@@ -132,7 +133,8 @@ _RELATIVES = frozenset({"que", "qu"})
 # « je crois que rien n'est signé » is no relative clause: its negation is the answer.
 _SAYING = frozenset({"croire", "crois", "penser", "pense", "dire", "dis", "dirais", "savoir", "sais", "trouver",
                      "trouve", "sembler", "semble", "esperer", "espere", "avouer", "etre", "est", "affirmer",
-                     "craindre", "imaginer", "estimer", "voir", "vois", "constater", "impression", "peur", "sur"})
+                     "craindre", "imaginer", "estimer", "voir", "vois", "constater", "impression", "peur", "sur",
+                     "disons"})
 _AFTER_CONDITION = frozenset({"il", "ils", "elle", "elles", "on", "l", "un", "une", "le", "la", "les", "nous", "vous",
                               "jamais", "personne", "quelqu", "ca", "c", "chacun", "mon", "notre", "leur", "je", "j"})
 _FILLERS = frozenset({"ben", "bah", "beh", "be", "euh", "heu", "hum", "hmm", "mmh", "bon", "alors", "eh", "he",
@@ -443,9 +445,12 @@ class _Reader:
 
 def _extend(cue: _Cue, start: int, forms: list[frozenset[str]], words: tuple[_Word, ...]) -> tuple[int, ...] | None:
     positions = [start]
+    # A particle is a set phrase: one word may slip in (« en bonne partie »), not a whole
+    # phrase (« dans la grande distrib ensemble » is no « dans l'ensemble »).
+    gap = 1 if cue.role == "particle" else MAX_GAP
     for cue_forms in cue.words[1:]:
         last = positions[-1]
-        for position in range(last + 1, min(last + 2 + MAX_GAP, len(words))):
+        for position in range(last + 1, min(last + 2 + gap, len(words))):
             if words[position].clause != words[start].clause:
                 return None
             if cue_forms & forms[position]:
@@ -538,11 +543,9 @@ def _read_answer(
 
 
 def _weigh(analysis: _Analysis, matches: list[_Match], question_key: str | None = None) -> str:
+    matches = _particles_that_frame_a_fact(analysis, matches)
     matched = {position for match in matches for position in match.positions}
-    free_negation = {
-        word.clause for index, word in enumerate(analysis.words)
-        if index not in matched and _is_negator(word, analysis)
-    }
+    free_negation = _negated_clauses(analysis, matched)
     negated = free_negation | {m.clause for m in matches if m.cue.negative and m.cue.answer == "no"}
 
     evidence: list[str] = []
@@ -551,6 +554,9 @@ def _weigh(analysis: _Analysis, matches: list[_Match], question_key: str | None 
     turned: set[int] = set()
     for match in matches:
         answer = match.cue.answer
+        if match.cue.role == "particle" and _said(analysis, match) == "non plus" \
+                and any(clause < match.clause for clause in negated):
+            continue  # « jamais je le laisserais décider à ma place, et lui non plus »: the same again
         # A cue that carries its own negation ("rien d'écrit") already says what it means.
         turnable = match.cue.role == "content" and not match.cue.negative and answer in ("yes", "no")
         if turnable and match.clause in negated:
@@ -575,10 +581,13 @@ def _weigh(analysis: _Analysis, matches: list[_Match], question_key: str | None 
     leading = _leading_particle(analysis, matches)
     if leading == "no" and _opens_with_a_strong_no(analysis, matches):
         return "no"  # "pas du tout, on fait tous un peu de tout": the answer is given first
-    if "partly" in evidence and leading == "no" and all(
+    only_the_questions_partly = all(
         m.cue.source == 0 or m.cue.role == "progress" for m in matches if m.cue.answer == "partly"
+    )
+    if "partly" in evidence and only_the_questions_partly and (
+        leading == "no" or (specific == {"no"} and turned & free_negation and "yes" not in evidence)
     ):
-        return "no"  # "non, on se parle quand il y a un souci": the facts say how little there is
+        return "no"  # "non, on se parle quand il y a un souci", « … quand ça coince, pas de point régulier »
     if "partly" in evidence:
         return "partly"
     if "unknown" in evidence:
@@ -597,12 +606,48 @@ def _weigh(analysis: _Analysis, matches: list[_Match], question_key: str | None 
             return "no"  # "on a prévu de mutualiser mais rien n'a bougé": not started
         if analysis.contrast:
             return "partly"  # "oui mais c'est lui qui décide de tout"
+        # « lui a tout à gagner, moi pas grand-chose »: a side named, then denied, is a « no » clause
+        clauses["no"] |= {c for c in free_negation - turned if _opens_with_a_side(analysis, c)}
         if leading is None and clauses["yes"] and clauses["no"] and clauses["yes"].isdisjoint(clauses["no"]):
             return "partly"  # "pour la technique c'est réparti, pour le commercial pas encore": one side each
         if len(specific) == 1:
             return specific.pop()  # "oui, on n'a jamais eu de contrat": the facts beat the particle
         return leading or "partly"
     return evidence[0]
+
+
+def _particles_that_frame_a_fact(analysis: _Analysis, matches: list[_Match]) -> list[_Match]:
+    """Particles that only frame the fact after them in their clause: a lone « jamais » (or
+    « rien », « aucun ») negates it (« jamais eu l'impression de me faire avoir » is no « non »),
+    a leading « en gros » sums it up (« en gros compléter nos compétences » is no « en partie »)."""
+    def frames_a_later_fact(match: _Match) -> bool:
+        said = _said(analysis, match)
+        framing = (len(match.positions) == 1 and said in _NEGATORS) or (said == "en gros" and match.positions[0] == 0)
+        return (match.cue.role == "particle" and framing
+                and any(other.cue.role == "content" and not other.cue.negative and other.clause == match.clause
+                        and other.positions[0] > match.positions[-1] for other in matches))
+    return [match for match in matches if not frames_a_later_fact(match)]
+
+
+def _negated_clauses(analysis: _Analysis, matched: set[int]) -> set[int]:
+    """Clauses with a negative word left over by the cues. Two of them, the second a « sans »,
+    cancel out: « aucune décision ne se prend sans son accord » says his accord is always needed."""
+    negators: dict[int, list[str]] = {}
+    for index, word in enumerate(analysis.words):
+        if index not in matched and _is_negator(word, analysis):
+            negators.setdefault(word.clause, []).append(word.surface)
+    return {
+        clause for clause, words in negators.items()
+        if not (len(words) == 2 and words[1] == "sans" and words[0] not in ("sans", "ni"))
+    }
+
+
+_SIDES = frozenset({"moi", "lui", "eux", "elle", "elles", "nous", "toi", "vous"})
+
+
+def _opens_with_a_side(analysis: _Analysis, clause: int) -> bool:
+    first = next((w for w in analysis.words if w.clause == clause and w.surface not in _FILLERS), None)
+    return first is not None and first.surface in _SIDES
 
 
 # Answers that open with these leave no doubt, whatever nuance follows.
@@ -616,6 +661,10 @@ def _opens_with_a_strong_no(analysis: _Analysis, matches: list[_Match]) -> bool:
         return False
     said = " ".join(analysis.words[i].surface for i in range(first.positions[0], first.positions[-1] + 1))
     return said in _STRONG_NO
+
+
+def _said(analysis: _Analysis, match: _Match) -> str:
+    return " ".join(analysis.words[i].surface for i in match.positions)
 
 
 def _first_clause_sure_then_doubt(analysis: _Analysis, matches: list[_Match]) -> bool:
@@ -638,8 +687,7 @@ def _clause_has_a_subject(analysis: _Analysis, match: _Match) -> bool:
 
 
 def _hedged(analysis: _Analysis, match: _Match) -> bool:
-    said = " ".join(analysis.words[i].surface for i in match.positions)
-    return said in _HEDGES
+    return _said(analysis, match) in _HEDGES
 
 
 _HEDGES = frozenset({"il me semble", "me semble", "je crois", "je pense", "il semble"})
@@ -725,10 +773,7 @@ def _read_relationship(text: str, questionnaire: Questionnaire | None) -> tuple[
     cues = reader.by_question["relationship"] + [cue for cue in reader.general if cue.answer == "unknown"]
     matches = reader.matches(analysis, cues)
     matched = {position for match in matches for position in match.positions}
-    negated = {
-        word.clause for index, word in enumerate(analysis.words)
-        if index not in matched and _is_negator(word, analysis)
-    }
+    negated = _negated_clauses(analysis, matched)
     # "aucune idée, c'est mon associé qui gère": doubt said first is the answer.
     if matches and matches[0].cue.answer in ("unknown", "unclear"):
         return "unclear", True
