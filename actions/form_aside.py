@@ -14,7 +14,7 @@ from bot.forms import aside_kind
 
 LINES = {
     "goodbye": "form_aside_goodbye", "thanks": "form_aside_thanks", "unclear": "form_aside_unclear",
-    "question": "form_aside_question",
+    "question": "form_aside_question", "wait": "form_aside_wait",
 }
 
 

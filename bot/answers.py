@@ -107,7 +107,7 @@ je ne saurais dire | je ne saurais pas dire | je ne vois pas | no idea | idk | j
 je demanderai | à vérifier | pas sûr du tout | pas d'avis | sans avis | je ne peux pas dire | je n'ai pas la réponse |
 je n'étais pas là | pas là à l'époque | avant mon arrivée | avant moi | répondre à sa place |
 je ne peux pas répondre | trop tôt pour le dire | trop tôt pour dire | trop tôt pour savoir |
-trop tôt pour le savoir
+trop tôt pour le savoir | demander à mon associé | voir avec mon associé | faut voir avec | demander à mon collègue
 """
 # Whole answers that are too ambiguous as parts of a sentence ("des moyens", "si on…").
 _WHOLE_ANSWERS = {
@@ -373,7 +373,9 @@ def _make_cues(phrases: Iterable[str], answer: str, source: int, role: str) -> l
     _learn_cues(phrases)
     cues = []
     for phrase in phrases:
-        words = _cue_cache[phrase]
+        # The elided « l' » of a cue is that article only: « dans la restauration ensemble » is no
+        # « dans l'ensemble » (its lemma « le » would match « la »).
+        words = tuple(frozenset({"l"}) if "l" in forms else forms for forms in _cue_cache[phrase])
         if words:
             negative = any(forms & _NEGATORS for forms in words)
             cues.append(_Cue(words, answer, source, role, negative))
@@ -609,6 +611,9 @@ def _weigh(analysis: _Analysis, matches: list[_Match], question_key: str | None 
         # « lui a tout à gagner, moi pas grand-chose »: a side named, then denied, is a « no » clause
         clauses["no"] |= {c for c in free_negation - turned if _opens_with_a_side(analysis, c)}
         if leading is None and clauses["yes"] and clauses["no"] and clauses["yes"].isdisjoint(clauses["no"]):
+            if any(m.clause in clauses["no"] and m.cue.role == "particle" and _said(analysis, m) in _STRONG_NO
+                   and _opens_with_a_side(analysis, m.clause) for m in matches):
+                return "no"  # « moi j'y mets du temps, lui rien du tout »: one side gives nothing at all
             return "partly"  # "pour la technique c'est réparti, pour le commercial pas encore": one side each
         if len(specific) == 1:
             return specific.pop()  # "oui, on n'a jamais eu de contrat": the facts beat the particle

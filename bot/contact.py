@@ -22,7 +22,7 @@ from typing import Mapping, Optional
 from bot.answers import looks_like_question, parse_answer
 from bot.callback import mentions_moment
 from bot.contact_extract import Extracted, extract, looks_like_company, looks_like_name
-from bot.forms import says_restart, says_stop
+from bot.forms import says_restart, says_stop, says_wait
 from bot.leads.validation import EMAIL_EXAMPLE, PHONE_EXAMPLE, format_phone
 from bot.nlp import fold, normalise
 
@@ -86,7 +86,8 @@ _SKIP_INSIDE = {
                         # « j'en ai pas », « le téléphone suffit », « pas envie de recevoir des mails », « je passe »
                         r"|\b(?:j'en ai|je n'en ai|j'en ai meme) (?:pas|aucune?)\b|\b(?:le )?(?:telephone|tel|portable|numero) (?:suffi|ira|c'est bien|c'est mieux)"
                         r"|\bpas envie (?:de|d')\s*(?:recevoir |donner )?(?:de |des |d'|mon |un |une )?\s*(?:e-?)?mails?\b|\bje (?:passe|saute)\b"
-                        r"|\bqu'on m'appelle\b|\bappelez[- ]moi\b|\bpar telephone\b|\b(?:n'utilise|ne lis|lis) (?:pas|jamais)\b.*\bmails?\b"),
+                        r"|\bqu'on m'appelle\b|\bappelez[- ]moi\b|\bpar telephone\b|\bprefere (?:le |par )?(?:telephone|tel|portable|etre appele)\b"
+                        r"|\b(?:aime|veux|souhaite|prefere) pas (?:trop )?(?:donner|communiquer|laisser) (?:mon |mes |d')\s*(?:adresse )?(?:e-?)?mails?\b|\b(?:n'utilise|ne lis|lis) (?:pas|jamais)\b.*\bmails?\b"),
     "phone": re.compile(r"\b(?:pas|plus) de (?:telephone|tel|numero|portable)\b|\b(?:le )?(?:mail|e-?mail) (?:suffi|ira|c'est bien)"
                         r"|\bprefere(?:rais)? (?:ne pas|pas) (?:le |la |vous le )?(?:donner|communiquer)"
                         r"|\b(?:ne )?(?:donne|communique) pas (?:mon |le )?(?:numero|tel|telephone|portable)\b|\becrivez[- ]moi\b|\bpar (?:e-?)?mail\b"),
@@ -136,10 +137,33 @@ _SOCIAL_WORDS = re.compile(
 )
 
 
+# « merci c'est gentil », « merci pour tout », « merci de prendre le temps de faire tout ça »
+_THANKS = re.compile(
+    r"^merci\b(?:\W+(?:beaucoup|bien|encore|infiniment|a vous|marc|pour tout|pour (?:votre|ton|ce) \w+"
+    r"|c'est (?:gentil|sympa|cool|top|super)|(?:de|d') (?:prendre|m'accorder|votre|ton|m'aider a y voir)\b.*))+\W*$"
+)
+
+
 def _only_politeness(text: str) -> bool:
-    """Nothing but thanks, greetings or goodbyes (« merci, à bientôt ! »)."""
-    folded = fold(text)
+    """Nothing but thanks, greetings or goodbyes (« merci, à bientôt ! », « merci pour tout »)."""
+    folded = fold(text).replace("’", "'")
+    if _THANKS.search(folded):
+        return True
     return bool(_SOCIAL_WORDS.search(folded)) and not re.search(r"\b(?:oui|non|ok|okay|d'accord)\b", folded)
+
+
+def _busy_or_leaving(field_name: str, text: str, found: Extracted) -> bool:
+    """« stop », « deux secondes, je vérifie »… with nothing else for the form: not the answer
+    (« attendez, c'est Paul Durand » is; « un moment le matin » is a moment)."""
+    if not (says_stop(text) or says_wait(text)) or _is_capitalised_name(field_name, text):
+        return False
+    inside = _SKIP_INSIDE.get(field_name)
+    if inside is not None and inside.search(fold(text)):
+        return False  # « pas envie de donner un mail »: the e-mail skipped, not the form left
+    if field_name == "callback" and mentions_moment(text) and not says_stop(text):
+        return False
+    value = found.values.get(field_name)
+    return not found.values or (set(found.values) == {field_name} and (says_wait(value) or says_stop(value)))
 
 
 def _is_capitalised_name(field_name: str, text: str) -> bool:
@@ -153,11 +177,17 @@ def _is_capitalised_name(field_name: str, text: str) -> bool:
     return capitalised and (field_name == "company" or looks_like_name(text))
 
 
+# « vous êtes joignables le samedi ? », « est-ce que vous appelez le soir ? »: a question on the firm.
+_ASKS_ABOUT_YOU = re.compile(r"^(?:et |mais )?(?:est-ce que |est ce que )?vous\b|\b\w+-vous\b")
+
+
 def leaves_form(field_name: str, text: str, intent: Optional[str]) -> bool:
     """True when the message is clearly not an answer: a command, or a real question."""
     intent = intent or ""
     if says_stop(text):
         return True
+    if field_name == "callback" and mentions_moment(text) and not _ASKS_ABOUT_YOU.search(fold(text)):
+        return False  # « le soir après 19h, c'est possible ? »: a moment, asked politely
     if field_name in FREE_TEXT_FIELDS:
         # « construire la relation, on part de zéro » is a need, whatever the NLU made of
         # « de zéro »: free text leaves on an intent only when it is a short command.
@@ -182,13 +212,18 @@ def read_contact_turn(
     if field_name in ("name", "company") and says_stop(text) and not _is_capitalised_name(field_name, text):
         return NOT_AN_ANSWER  # « laissez tomber, j'arrête là » is no name
     found = extract(text, field_name)
+    if field_name != "consent" and _busy_or_leaving(field_name, text, found):
+        # « non c'est bon j'arrête là » is no skipped need, « deux secondes, je vérifie » no e-mail:
+        # the form pauses, or waits, and keeps what it has.
+        return NOT_AN_ANSWER
     if field_name == "consent" and (_CORRECT.search(fold(text)) or slots.get(FIX_SLOT) == CHOOSING):
         return reader(text, slots, found)
     if field_name not in found.values and not _is_skip(text, field_name) and leaves_form(field_name, text, intent) \
             and not _is_capitalised_name(field_name, text):
         return NOT_AN_ANSWER
     if field_name in ("name", "company") and not extract(text).values and (intent or "") in SOCIAL_INTENTS \
-            and _SOCIAL_WORDS.search(fold(text)) and not _is_capitalised_name(field_name, text):
+            and (_SOCIAL_WORDS.search(fold(text)) or _THANKS.search(fold(text).replace("’", "'"))) \
+            and not _is_capitalised_name(field_name, text):
         return NOT_AN_ANSWER  # « au revoir », « merci » are not a company: an aside
     if field_name in ("email", "phone", "callback", "need") and not found.values and not _is_skip(text, field_name) \
             and not means_any_time(text) and _only_politeness(text):

@@ -15,7 +15,7 @@ from typing import Literal, Optional
 
 from bot.nlp import fold
 
-Aside = Literal["stop", "restart", "goodbye", "thanks", "why", "question", "unclear"]
+Aside = Literal["stop", "restart", "wait", "goodbye", "thanks", "why", "question", "unclear"]
 
 # « stop », « pause », « je reviens plus tard », « finalement je ne veux pas laisser… »:
 # the visitor leaves, whatever the NLU made of it (read on the folded text).
@@ -27,10 +27,21 @@ _STOP = re.compile(
     r"|(?:ne |n')?(?:veux|souhaite|prefere) (?:pas|plus)(?: vous)? (?:laisser|donner|communiquer|continuer)"
     r"|pas envie de (?:laisser|donner|continuer)|on s'arrete la|j'arrete la"
     r"|(?:je fais|on fait|faire|petite) (?:une )?pause|(?:reprendre|revenir|finir|continuer|reviendrai|repasserai)\b.*\bplus tard"
-    r"|je dois (?:filer|y aller|partir|vous laisser|te laisser)|(?:ne pas|pas) aller plus loin)"
+    r"|je dois (?:filer|y aller|partir|vous laisser|te laisser)|(?:ne pas|pas) aller plus loin"
+    r"|je vous laisse\s*(?:[,.!;]|$)|on reprendra\b)"
 )
 # « je veux tout reprendre à zéro », « on recommence »: a restart the NLU did not recognise.
 _RESTART = re.compile(r"\b(?:(?:tout )?reprendre (?:a|de) zero|(?:tout )?recommencer|on recommence|repartir de zero)\b")
+
+
+# « attendez deux minutes », « deux secondes, je vérifie », « je cherche mon numéro »: the visitor
+# is busy finding the answer; Marc waits, the question stays.
+_WAIT = re.compile(
+    r"^(?:(?:euh|heu|ah|oh|bon|ok|alors|pardon)\W+)?(?:attends?|attendez|patiente[sz]?|minute|une minute|une seconde"
+    r"|une sec|un instant|un moment|(?:deux|2|une|1|trois|3) (?:sec(?:onde)?s?|min(?:ute)?s?))\b"
+    r"|\bje (?:cherche|verifie|regarde|retrouve) (?:mon|ma|mes|le|la|l'|laquelle|lequel|ou|dans)\b"
+    r"|\b(?:deux|2|une|1) (?:sec(?:onde)?s?|min(?:ute)?s?)\W*$|\bje reflechis\b"
+)
 
 
 # « pourquoi vous me demandez ça ? », « c'est pour quoi faire ? », « vous allez m'envoyer de la pub ? »
@@ -48,12 +59,18 @@ def says_restart(text: str) -> bool:
     return bool(_RESTART.search(fold(text)))
 
 
+def says_wait(text: str) -> bool:
+    return bool(_WAIT.search(fold(text)))
+
+
 def aside_kind(text: str, intent: Optional[str]) -> Aside:
     """What an aside mid-form is, for Marc's one-line reply."""
     if intent == "restart" or says_restart(text):
         return "restart"
     if intent == "stop_session" or says_stop(text):
         return "stop"
+    if says_wait(text):
+        return "wait"
     if intent == "goodbye":
         return "goodbye"
     if intent == "thanks":

@@ -14,7 +14,7 @@ from typing import Mapping, Optional
 from bot.answers import looks_like_question, opens_with_answer, parse_answer, parse_relationship, understood
 from bot.diagnostic.keys import QUESTION_KEYS
 from bot.diagnostic.loader import Question, Questionnaire, load_questionnaire
-from bot.forms import says_restart, says_stop
+from bot.forms import says_restart, says_stop, says_wait
 from bot.nlp import fold, normalise
 
 SLOT_PREFIX = "diag_"
@@ -28,6 +28,8 @@ LEAVING_INTENTS = frozenset({"stop_session", "restart", "start_coaching", "start
 # Questions to Marc, answered by the rules before the form asks again.
 QUESTION_INTENTS = frozenset({"why_asked", "want_to_ask", "bot_challenge", "ask_marc_deal"})
 QUESTION_INTENT_PREFIX = "ask_"
+# Said in passing, not an answer: Marc replies in a line (actions/form_aside.py) and asks again.
+SOCIAL_INTENTS = frozenset({"thanks", "greet", "goodbye"})
 
 # What a visitor asking to be called back mid-diagnostic says (on the folded text).
 _CALLBACK_WORDS = re.compile(r"\b(?:rappel|rapel|recontact|contactez|appelez[- ]moi|rendez[- ]vous|rdv|etre contacte"
@@ -80,6 +82,8 @@ def read_turn(key: str, text: str, intent: Optional[str], already_rephrased: boo
     if answered:
         value = parse_relationship(text) if key == "relationship" else parse_answer(text, key)
         return Turn(ANSWER, value)
+    if says_wait(text) or intent in SOCIAL_INTENTS:
+        return Turn(NOT_AN_ANSWER)     # « merci, je note tout ça », « deux secondes »: a line, then the question
     # Not understood: ask once more, differently; then record that we do not know.
     if already_rephrased:
         return Turn(ANSWER, "unclear" if key == "relationship" else "unknown")

@@ -389,3 +389,42 @@ def test_a_client_or_partner_hesitation_is_understood_as_unclear():
 ])
 def test_exceptions_and_doubt_said_first(text, key, expected):
     assert parse_answer(text, key) == expected
+
+
+@pytest.mark.parametrize("text, key, expected", [
+    # Two negations, the second a « sans », cancel out: the accord is always needed.
+    ("rien ne se décide sans son accord", "autonomy", "no"),
+    ("aucun achat ne part sans l'accord de l'autre", "autonomy", "no"),
+    # A lone « jamais » before a fact negates the fact; it is no « non » of its own.
+    ("jamais on ne s'est fait manger", "balance", "yes"),
+    ("jamais il ne décide à ma place", "autonomy", "yes"),
+    # « … et lui non plus » says the same negation again.
+    ("je ne décide jamais pour l'autre, et lui non plus", "autonomy", "yes"),
+    # « en gros » before a fact sums it up.
+    ("en gros réduire nos coûts d'achat", "common_goal", "yes"),
+    # A set phrase takes one word inside, not a whole phrase.
+    ("oui, gagner des clients dans la restauration ensemble", "common_goal", "yes"),
+    ("oui, en bonne partie", "common_goal", "partly"),
+    # A side named then denied is one side each; denied outright (« rien du tout »), it is a no.
+    ("elle a tout à gagner, nous pas énormément", "shared_stakes", "partly"),
+    ("nous on met des moyens, eux rien du tout", "pooled_efforts", "no"),
+    ("pour la technique oui, pour l'argent pas du tout", "pooled_efforts", "partly"),
+    # The facts of the question beat the question's own « partly » when they are denied.
+    ("on se voit quand ça coince, pas de point régulier", "piloting", "no"),
+    ("un brouillon de contrat circule, pas encore signé", "contract", "partly"),
+    # Asking someone else is not knowing.
+    ("il faudrait voir avec mon associé", "contract", "unknown"),
+    # « disons que personne… » is the answer's own negation, not a relative clause.
+    ("je crois, disons que personne ne se fait imposer quoi que ce soit", "balance", "yes"),
+])
+def test_fifth_round_of_the_reader(text, key, expected):
+    assert parse_answer(text, key) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("c'est nous qui le payons chaque trimestre", "supplier"),
+    ("ils nous confient en sous-traitance le gros œuvre", "client"),
+    ("ça dépend des chantiers, des fois c'est l'inverse", "unclear"),
+])
+def test_who_pays_whom_in_a_sentence(text, expected):
+    assert parse_relationship(text) == expected

@@ -228,3 +228,39 @@ def test_consent_in_other_words(text):
 def test_a_moment_with_thanks_is_still_a_moment():
     turn = read_contact_turn("callback", "merci, plutôt le jeudi matin", "thanks", {})
     assert turn.slots == {slot_for("callback"): "merci, plutôt le jeudi matin"}
+
+
+@pytest.mark.parametrize("field, text, intent", [
+    ("name", "une seconde svp", "nlu_fallback"),
+    ("email", "attendez, je regarde dans mes mails", "nlu_fallback"),
+    ("phone", "je cherche mon numéro pro", "out_of_scope"),
+    ("company", "merci de m'accorder ce temps", "thanks"),
+    ("callback", "merci, c'est sympa", "thanks"),
+    ("need", "merci pour tout Marc", "thanks"),
+    ("need", "non, laissez tomber", "deny"),
+    ("need", "non merci, j'arrête là", "deny"),
+])
+def test_busy_thanks_or_leaving_is_not_an_answer(field, text, intent):
+    assert read(field, text, intent=intent).is_answer is False
+
+
+def test_waiting_words_inside_a_real_answer_keep_the_answer():
+    assert read("name", "Attendez, c'est Jeanne Moreau").slots == {"contact_name": "Jeanne Moreau"}
+    assert read("callback", "un moment en fin de matinée").slots == {"contact_callback": "un moment en fin de matinée"}
+
+
+def test_surname_comma_first_name_is_one_name():
+    assert read("name", "Moreau, Jeanne").slots == {"contact_name": "Jeanne Moreau"}
+    assert read("name", "Jeanne Moreau, Moreau Transports").slots == {
+        "contact_name": "Jeanne Moreau", "contact_company": "Moreau Transports"}
+
+
+def test_a_moment_asked_politely_is_the_moment_but_a_question_on_the_firm_is_not():
+    assert read("callback", "jeudi vers 11h, ça vous va ?", intent="nlu_fallback").slots == {
+        "contact_callback": "jeudi vers 11h, ça vous va ?"}
+    assert read("callback", "vous travaillez le samedi matin ?", intent="ask_business").is_answer is False
+
+
+@pytest.mark.parametrize("text", ["je préfère le téléphone, pas de mail", "je veux pas donner mon mail"])
+def test_an_email_declined_in_other_words_is_skipped(text):
+    assert read("email", text, intent="deny").slots == {"contact_email": "-"}

@@ -31,3 +31,17 @@ def test_leaving_for_now_is_not_an_answer(text):
 def test_blabla_is_asked_again_once_then_unknown():
     assert read_turn("balance", "blabla", "nlu_fallback", already_rephrased=False).kind == REPHRASE
     assert read_turn("balance", "blabla", "nlu_fallback", already_rephrased=True).value == "unknown"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("merci, c'est instructif", "thanks"),
+    ("attendez, je réfléchis", "nlu_fallback"),
+    ("on me sonne, deux minutes", "nlu_fallback"),
+])
+def test_thanks_or_waiting_mid_diagnostic_is_an_aside(text, intent):
+    assert read_turn("balance", text, intent, already_rephrased=False).kind == NOT_AN_ANSWER
+
+
+def test_leaving_for_now_mid_diagnostic_is_a_stop():
+    assert read_turn("own_missions", "bon je vous laisse, on reprendra demain", "goodbye",
+                     already_rephrased=False).kind == NOT_AN_ANSWER

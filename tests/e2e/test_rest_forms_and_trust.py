@@ -99,6 +99,27 @@ def test_goodbye_and_thanks_mid_form_keep_the_form_and_what_was_typed(live_stack
     assert tracker_slots(live_stack, sender)["contact_name"] == "Alice Martin"
 
 
+def test_a_visitor_looking_for_a_detail_is_waited_for_and_loses_nothing(live_stack):
+    sender = new_sender()
+    open_contact_form(live_stack, sender)
+    live_stack.chat(sender, "Alice Martin")
+    live_stack.chat(sender, "Martin Conseil")
+    reply = texts(live_stack.chat(sender, "deux secondes, je cherche mon adresse pro"))
+    assert reply[0] == K.lines["form_aside_wait"][0]
+    assert CONTACT_Q["email"][0] in reply[-1]
+    slots = tracker_slots(live_stack, sender)
+    assert slots["contact_name"] == "Alice Martin" and slots["contact_company"] == "Martin Conseil"
+    assert slots.get("contact_email") is None
+
+
+def test_thanks_mid_diagnostic_gets_a_line_then_the_same_question(live_stack):
+    sender = new_sender()
+    live_stack.chat(sender, "je veux évaluer mon partenariat")
+    reply = texts(live_stack.chat(sender, "merci, c'est déjà instructif"))
+    assert reply[0] == K.lines["form_aside_thanks"][0]
+    assert Q.questions[0].prompt in reply[-1]
+
+
 def test_stop_mid_form_pauses_and_resuming_finds_the_form_where_it_was(live_stack):
     sender = new_sender()
     open_contact_form(live_stack, sender)
