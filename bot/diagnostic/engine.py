@@ -145,8 +145,10 @@ def evaluate(
     answers: Mapping[str, str | None] | None = None,
     *,
     questionnaire: Questionnaire | None = None,
+    words: Mapping[str, str] | None = None,
 ) -> DiagnosticResult:
     """Evaluate the visitor's partnership. Missing or None answers count as "unknown".
+    `words`: the visitor's own words per answer; the first missing point's are quoted back.
 
     Raises ValueError on an unknown key or value: those are programming errors
     (a renamed slot, a typo), better caught loudly than scored silently.
@@ -165,6 +167,9 @@ def evaluate(
     advice = _advice(q, relationship, answers, missing_criteria + missing_pillars + missing_extras)
     labels = {question.key: question.label for question in q.questions}
     messages = _message(q, verdict, relationship, answers, labels, missing_criteria, missing_pillars, missing_extras, advice)
+    quote = _quote(q, labels, answers, missing_criteria + missing_pillars + missing_extras, words or {})
+    if quote and relationship not in TRADE_RELATIONSHIPS:
+        messages = (messages[0], f"{quote} {messages[1]}", *messages[2:])  # leads into the advice
     return DiagnosticResult(
         relationship=relationship,
         answers=MappingProxyType(answers),
@@ -258,6 +263,20 @@ def _message(
     steps = "\n".join(f"{number}) {text}" for number, text in enumerate(next_steps(advice), 1))
     # Three chat bubbles: the verdict, the next steps, the offer of help.
     return (french_spacing(" ".join(parts)), french_spacing(f"{q.next_steps_intro}\n{steps}"), q.closing)
+
+
+QUOTE_MAX = 140  # a longer answer is summed up by the verdict, not read back
+
+
+def _quote(q: Questionnaire, labels: Mapping[str, str], answers: Mapping[str, str], missing: list[str],
+           words: Mapping[str, str]) -> str:
+    """« Sur « la même envie », vous me l’avez dit vous-même : « lui est moins motivé que moi ». »:
+    the visitor's words on the first point that is missing (a no or a partly, not a doubt)."""
+    for key in missing:
+        said = " ".join(str(words.get(key) or "").split()).strip(" .!…").replace("'", "’")
+        if answers[key] in ("no", "partly") and 2 <= len(said) <= QUOTE_MAX and q.quote:
+            return french_spacing(q.quote.format(label=_quoted(labels[key], None), words=said))
+    return ""
 
 
 def next_steps(advice: list[str]) -> list[str]:

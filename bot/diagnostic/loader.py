@@ -113,6 +113,7 @@ class Questionnaire:
     next_steps_intro: str
     closing: str
     sources: tuple[Path, ...] = field(default=())
+    quote: str = ""  # the visitor's own words after the verdict: {label}, {words}
 
     def question(self, key: str) -> Question:
         for question in self.questions:
@@ -362,6 +363,7 @@ ADVICE_FIELDS = (
     "answer_notes",
     "next_steps_intro",
     "closing",
+    "quote",
     "relationships",
     "advice",
     "solid_advice",
@@ -436,10 +438,26 @@ def _load_advice(path: Path) -> dict[str, Any]:
         "solid_advice": _text_list(problems, "solid_advice", root.get("solid_advice"), root),
         "next_steps_intro": _text(problems, "file", root, "next_steps_intro"),
         "closing": _text(problems, "file", root, "closing"),
+        "quote": _quote_template(problems, root),
     }
     if problems:
         raise DiagnosticDataError(path, problems)
     return data
+
+
+QUOTE_PLACEHOLDERS = frozenset({"label", "words"})
+
+
+def _quote_template(problems: _Problems, root: Any) -> str:
+    text = _text(problems, "file", root, "quote")
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        problems.at("quote", root, f"badly formed {{placeholder}}: {exc}")
+        return text
+    if names != QUOTE_PLACEHOLDERS:
+        problems.at("quote", root, "the message must mention {label} and {words}, and nothing else in braces")
+    return text
 
 
 # ---------------------------------------------------------------- entry point
@@ -486,6 +504,7 @@ def _load(directory: Path) -> Questionnaire:
         next_steps_intro=data["next_steps_intro"],
         closing=data["closing"],
         sources=(questions_path, advice_path),
+        quote=data["quote"],
     )
 
 

@@ -45,6 +45,7 @@ def marc_texts():
         yield f"solid_advice[{index}]", text
     yield "closing", Q.closing
     yield "next_steps_intro", Q.next_steps_intro
+    yield "quote", Q.quote
 
 
 # ---------------------------------------------------------------- the shipped data
@@ -334,3 +335,8 @@ def test_constants_match_the_contract():
     assert PILLARS == ("shared_desire", "common_project", "balance", "contract")
     assert EXTRAS == ("partner_choice", "piloting")
     assert RELATIONSHIPS == ("partnership", "client", "supplier", "unclear")
+
+
+def test_a_quote_template_without_the_visitors_words_is_refused(data_dir):
+    edit(data_dir, ADVICE_FILE, "« {words} »", "« {mots} »")
+    assert "must mention {label} and {words}" in load_error(data_dir)

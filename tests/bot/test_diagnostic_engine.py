@@ -278,3 +278,24 @@ def test_becoming_a_partnership_never_lowers_the_score(relationship, given_answe
 def test_unclear_relationship_scores_at_least_as_much_as_trade(given_answers):
     # The issue orders unclear/client/supplier equally; the cap makes trade never score above unclear.
     assert evaluate("unclear", given_answers).score >= evaluate("client", given_answers).score
+
+
+def test_the_visitors_own_words_on_the_first_missing_point_lead_into_the_advice():
+    words = {"balance": "c'est toujours eux qui tranchent", "contract": "rien de signé"}
+    result = evaluate("partnership", {**ALL_YES, "balance": "no", "contract": "no"}, words=words)
+    verdict, advice, _ = result.messages
+    assert "vous me l’avez dit" not in verdict
+    assert advice.startswith(french_spacing("Sur « une relation équilibrée », vous me l’avez dit vous-même : "
+                                            "« c’est toujours eux qui tranchent »."))
+    assert "rien de signé" not in result.message  # one quote, the first missing point's
+    assert Q.next_steps_intro in advice
+
+
+@pytest.mark.parametrize("answers, words", [
+    ({**ALL_YES}, {"balance": "on décide tout à deux"}),  # nothing missing: nothing to quote
+    ({**ALL_YES, "balance": "unknown"}, {"balance": "aucune idée"}),  # a doubt is not quoted
+    ({**ALL_YES, "balance": "no"}, {}),  # a button clicked: no words
+    ({**ALL_YES, "balance": "no"}, {"balance": "non " * 80}),  # too long to read back
+])
+def test_no_quote_without_words_worth_reading_back(answers, words):
+    assert "vous me l’avez dit" not in evaluate("partnership", answers, words=words).message

@@ -51,6 +51,8 @@ def test_free_text_answers_give_a_verdict_with_the_missing_legs_named(live_stack
     assert payload["verdict"] == "wobbly"
     said = " ".join(texts(reply))
     assert Q.label("balance").lower() in said.lower() and Q.label("contract").lower() in said.lower()
+    # The first missing point, in the visitor's own words, leads into the advice.
+    assert french_spacing("vous me l’avez dit vous-même : « c’est plutôt lui qui décide de tout »") in said
     assert "/request_contact" in [b["payload"] for m in reply for b in m.get("buttons", [])]
 
 
