@@ -13,11 +13,14 @@ How an answer is read, in order:
    letters away from a cue word counts as that word ("accrod" → "accord").
 3. Cue phrases are found: the question's own (``questionnaire.yml``) and the
    general ones below. Longer cues first, each word used once, up to two words
-   may sit between the words of a cue ("en bonne partie" matches "en partie").
+   may sit between the words of a cue, one for a set phrase ("en bonne partie"
+   matches "en partie", "dans la grande distrib ensemble" is no "dans l'ensemble").
 4. Negation is per clause (clauses end at punctuation and at "mais", "sauf"…).
    A negative word left over — pas, jamais, rien, aucun, ni, sans, and plus or
    personne after "ne" — turns a question cue around ("on n'a jamais signé" → no,
-   "pas de déséquilibre" → yes); with nothing to turn around it means "no".
+   "pas de déséquilibre" → yes); with nothing to turn around it means "no". Two
+   left over, the second a "sans", cancel out ("aucune décision sans son accord");
+   a lone "jamais" before a fact negates that fact, it is no "non" of its own.
 5. The evidence is weighed: anything partial → partly ("oui, en partie");
    "je ne sais pas" → unknown; yes and no together → partly after a "mais"
    ("oui mais il décide de tout"), else what the question's own cues say
