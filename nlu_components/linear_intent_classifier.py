@@ -262,10 +262,15 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             return
         for message, name, confidence in self._best_of_parts(greeted):
             current = message.get(INTENT) or {}
-            if current.get("name") != "greet" and current.get("confidence", 0.0) >= confidence:
+            greeting = current.get("name") == "greet"
+            if not greeting and current.get("confidence", 0.0) >= confidence:
                 continue  # the whole message already says it as clearly
+            # Read as a greeting, the message needs a clear question to be something else; read
+            # as something vague (« Hello, c'est quoi votre numéro ? » split between greet and the
+            # number), the question alone, surer, is what was asked.
+            bar = MIN_GREETED_QUESTION_CONFIDENCE if greeting else MIN_QUESTION_CONFIDENCE
             if (name in REQUEST_INTENTS and confidence >= MIN_REQUEST_CONFIDENCE) or (
-                    name.startswith(QUESTION_TOPIC_PREFIX) and confidence >= MIN_GREETED_QUESTION_CONFIDENCE):
+                    name.startswith(QUESTION_TOPIC_PREFIX) and confidence >= bar):
                 self._choose(message, name, confidence)
 
     def _classify_the_question_after_context(self, messages: List[Message]) -> None:

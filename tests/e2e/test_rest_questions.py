@@ -127,6 +127,12 @@ def test_coming_back_mid_session_offers_to_resume(live_stack):
     assert said[0] == K.line("greet_again")[0] and K.steps[1].title.split()[0] in said[-1]
 
 
+def test_a_greeting_before_a_question_read_as_vague_answers_the_question(live_stack):
+    # « Hello » pulls the whole message towards a greeting: the question alone is surer.
+    said = " ".join(texts(live_stack.chat(new_sender(), "Hello, c'est quoi votre numéro ?")))
+    assert "06 34 22 31 71" in said and "www.salesinprogress.com" in said
+
+
 @pytest.mark.parametrize("message, first", [
     ("Bonjour Marc, on lance un partenariat avec une autre PME, tu peux m'évaluer ?", "diagnostic"),
     ("Bonjour, je voudrais un rendez-vous avec un consultant", "booking"),
