@@ -67,23 +67,29 @@ def _ends_with_mark(text: str, part: str) -> bool:
     return index >= 0 and text[index + len(part):].lstrip(" ,;.!").startswith("?")
 
 
-# A message that tells its situation first, then asks (« Nous sommes une PME de 15 personnes…
-# Sur quoi faut-il être vigilant ? »): the context's words (the trade, the town, the partner)
-# drown the question's in the classifier. The question is read on its own too.
+# A message that tells its situation around its question (« Nous sommes une PME de 15 personnes…
+# Sur quoi faut-il être vigilant ? », or the question first: « Quelles sont les clés ? Je signe
+# avec un distributeur la semaine prochaine… »): the context's words (the trade, the town, the
+# partner) drown the question's in the classifier. The question is read on its own too.
 MIN_CONTEXT_WORDS = 12
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
-def question_after_context(text: str) -> str | None:
-    """The last sentence that asks, when sentences of context come before it; else None."""
+def question_in_context(text: str) -> str | None:
+    """The sentence that asks, when sentences of context come with it: the last one that asks
+    after context, or else the first sentence when it alone asks and the context follows it."""
     sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
     if len(sentences) < 2:
         return None
     asking = [i for i, s in enumerate(sentences) if s.endswith("?") or _OPENS_AS_QUESTION.search(fold(s))]
-    if not asking or asking[-1] == 0:
+    if not asking:
         return None
-    question = sentences[asking[-1]]
-    context = " ".join(sentences[: asking[-1]])
+    if asking == [0]:
+        question, context = sentences[0], " ".join(sentences[1:])  # asked first, then explained
+    elif asking[-1] == 0:
+        return None
+    else:
+        question, context = sentences[asking[-1]], " ".join(sentences[: asking[-1]])
     if len(context.split()) < MIN_CONTEXT_WORDS or len(question.split()) < 2:
         return None
     return question

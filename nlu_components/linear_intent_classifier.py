@@ -35,7 +35,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.question_split import question_after_context, question_clauses
+from bot.question_split import question_clauses, question_in_context
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 ranking = ranking[: self.config["ranking_length"]]
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         self._classify_after_greeting(messages)
-        self._classify_the_question_after_context(messages)
+        self._classify_the_question_in_context(messages)
         self._classify_each_question(messages)
         return messages
 
@@ -273,11 +273,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     name.startswith(QUESTION_TOPIC_PREFIX) and confidence >= bar):
                 self._choose(message, name, confidence)
 
-    def _classify_the_question_after_context(self, messages: List[Message]) -> None:
+    def _classify_the_question_in_context(self, messages: List[Message]) -> None:
         """« On est une agence de 6 personnes à Nantes… C'est vraiment utile ? »: the question
         sentence classified on its own (with the whole message's sentence vector), and kept
         when it names a topic or a request more surely than the whole message does."""
-        asked = [(m, q) for m in messages for q in [question_after_context(m.get(TEXT) or "")] if q]
+        asked = [(m, q) for m in messages for q in [question_in_context(m.get(TEXT) or "")] if q]
         if not asked:
             return
         for message, name, confidence in self._best_of_parts(asked):

@@ -31,13 +31,17 @@ def test_the_questions_keep_their_order():
     assert "piliers" in first and "pilote" in second
 
 
-def test_the_question_after_sentences_of_context():
-    from bot.question_split import question_after_context
+def test_the_question_among_sentences_of_context():
+    from bot.question_split import question_in_context
 
     text = ("On est un petit atelier de céramique à Limoges, trois personnes, et une boutique de déco "
             "veut vendre nos pièces. Comment savoir si c'est un vrai partenariat ?")
-    assert question_after_context(text) == "Comment savoir si c'est un vrai partenariat ?"
-    assert question_after_context("Quels sont les piliers ?") is None  # no context
-    assert question_after_context("Bonjour. Les piliers ?") is None  # too little context to drown it
-    assert question_after_context("Nous sommes une PME de quarante personnes dans le bâtiment, à Lyon, "
+    assert question_in_context(text) == "Comment savoir si c'est un vrai partenariat ?"
+    assert question_in_context("Quels sont les piliers ?") is None  # no context
+    assert question_in_context("Bonjour. Les piliers ?") is None  # too little context to drown it
+    assert question_in_context("Nous sommes une PME de quarante personnes dans le bâtiment, à Lyon, "
                                   "avec deux associés.") is None  # no question
+    asked_first = ("Comment on choisit le bon partenaire ? On fabrique des escaliers en bois dans le Jura et "
+                   "un négociant voudrait distribuer nos modèles.")
+    assert question_in_context(asked_first) == "Comment on choisit le bon partenaire ?"
+    assert question_in_context("Comment on choisit ? Je ne sais pas.") is None  # too little context
