@@ -56,8 +56,8 @@ _STATED_NAME = re.compile(rf"je\s+m{_APOS}\s*app?ell?e|moi\s*,?\s*c{_APOS}\s*est
 # Weaker introductions (« je suis plombier », « c'est urgent »): a name only if capitalised.
 _WEAK_NAME_INTROS = re.compile(rf"(?:\bje\s+suis|\bc{_APOS}\s*est|\bc|\bici)\s+", re.IGNORECASE)  # « c Jérémy »
 # « Nom : Duval, prénom : Isabelle »
-_FIRST_NAME = re.compile(rf"pr[ée]nom\s*:?\s*([^\W\d_][\w'’-]*)", re.IGNORECASE)
-_LAST_NAME = re.compile(rf"(?<!pr[ée])\bnom\s*:\s*([^\W\d_][\w'’-]*)", re.IGNORECASE)
+_FIRST_NAME = re.compile(r"pr[ée]nom\s*:?\s*([^\W\d_][\w'’-]*)", re.IGNORECASE)
+_LAST_NAME = re.compile(r"(?<!pr[ée])\bnom\s*:\s*([^\W\d_][\w'’-]*)", re.IGNORECASE)
 _COMPANY_INTROS = re.compile(
     rf"(?:\b(?:la|ma|notre)\s+(?:soci[ée]t[ée]|bo[iî]te|entreprise|structure|agence|sarl|sas|st[ée])\s+"
     rf"(?:s{_APOS}\s*appelle\s+|c{_APOS}\s*est\s+|c\s+|est\s+)?|"
@@ -234,7 +234,7 @@ def extract(text: str, asked: Optional[str] = None) -> Extracted:
         found.values["name"] = without_civility(name)
     if "phone" in found.values and mentions_moment(rest):
         moment = max(_parts(rest), key=lambda p: mentions_moment(p), default="")
-        moment = re.sub(rf"^(?:appelez[-\s]moi|rappelez[-\s]moi|joignable|dispo(?:nible)?)\s*(?:au\s*|plut[ôo]t\s*)?", "", moment, flags=re.I).strip()
+        moment = re.sub(r"^(?:appelez[-\s]moi|rappelez[-\s]moi|joignable|dispo(?:nible)?)\s*(?:au\s*|plut[ôo]t\s*)?", "", moment, flags=re.I).strip()
         if moment and mentions_moment(moment):
             found.values["callback"] = moment
     parts = [p for p in _parts(_GREETING.sub("", rest)) if re.search(r"[^\W\d_]", p)]

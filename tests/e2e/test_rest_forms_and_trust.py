@@ -2,7 +2,6 @@
 can neither read nor consent in a visitor's name."""
 import json
 import sqlite3
-import time
 
 import pytest
 
