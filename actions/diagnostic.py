@@ -160,13 +160,12 @@ class ActionDiagnosticVerdict(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         relationship, answers = answers_from_slots(_diagnostic_slots(tracker))
-        words = tracker.get_slot(WORDS_SLOT) or {}
-        result = evaluate(relationship=relationship, answers=answers,
-                          words={k: v for k, v in words.items() if k in QUESTION_KEYS})
+        words = {k: v for k, v in (tracker.get_slot(WORDS_SLOT) or {}).items() if k in QUESTION_KEYS}
+        result = evaluate(relationship=relationship, answers=answers, words=words)
         marc = coach()
         verdict, *rest = result.messages
         send(dispatcher, tracker, Reply((verdict,), custom=result.to_payload()))  # the widget draws the table here
         send(dispatcher, tracker, Reply(tuple(rest)).then(marc.line("diagnostic_offer", ("book", "contact", "no_thanks"))))
         snapshot = result.to_dict()
-        snapshot["words"] = {k: v for k, v in words.items() if k in QUESTION_KEYS}
+        snapshot["words"] = words
         return [SlotSet(RESULT_SLOT, snapshot)]

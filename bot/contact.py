@@ -144,11 +144,15 @@ _THANKS = re.compile(
 )
 
 
+def _says_thanks(text: str) -> bool:
+    return bool(_THANKS.search(fold(text).replace("’", "'")))
+
+
 def _only_politeness(text: str) -> bool:
     """Nothing but thanks, greetings or goodbyes (« merci, à bientôt ! », « merci pour tout »)."""
-    folded = fold(text).replace("’", "'")
-    if _THANKS.search(folded):
+    if _says_thanks(text):
         return True
+    folded = fold(text)
     return bool(_SOCIAL_WORDS.search(folded)) and not re.search(r"\b(?:oui|non|ok|okay|d'accord)\b", folded)
 
 
@@ -222,7 +226,7 @@ def read_contact_turn(
             and not _is_capitalised_name(field_name, text):
         return NOT_AN_ANSWER
     if field_name in ("name", "company") and not extract(text).values and (intent or "") in SOCIAL_INTENTS \
-            and (_SOCIAL_WORDS.search(fold(text)) or _THANKS.search(fold(text).replace("’", "'"))) \
+            and (_SOCIAL_WORDS.search(fold(text)) or _says_thanks(text)) \
             and not _is_capitalised_name(field_name, text):
         return NOT_AN_ANSWER  # « au revoir », « merci » are not a company: an aside
     if field_name in ("email", "phone", "callback", "need") and not found.values and not _is_skip(text, field_name) \

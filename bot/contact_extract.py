@@ -238,7 +238,7 @@ def extract(text: str, asked: Optional[str] = None) -> Extracted:
         if moment and mentions_moment(moment):
             found.values["callback"] = moment
     parts = [p for p in _parts(_GREETING.sub("", rest)) if re.search(r"[^\W\d_]", p)]
-    if asked == "name" and "name" not in found.values and len(parts) == 2 and not found.values \
+    if asked == "name" and not found.values and len(parts) == 2 \
             and all(len(p.split()) == 1 and p[:1].isupper() and looks_like_name(p) for p in parts):
         found.values["name"] = f"{parts[1]} {parts[0]}"  # « Lefevre, Julien »: the directory's « Nom, Prénom »
         parts = []
